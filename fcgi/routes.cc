@@ -1,0 +1,18 @@
+// The route table: every endpoint of the pool, its method, handler and required scope, in
+// one place. Order matters only for prefix routes (first match wins).
+#include "fcgi/router.h"
+#include "handlers/health.h"
+#include "handlers/pool_status.h"
+
+namespace scanline {
+
+std::vector<Route> BuildRoutes(const Config& config) {
+  std::vector<Route> routes = {
+      {"GET", "/v1/health", HandleHealth, "", false},
+      {"GET", config.server.status_path, HandleStatus, "", true},
+      {"GET", config.server.metrics_path, HandleMetrics, "", true},
+  };
+  return routes;
+}
+
+}  // namespace scanline
