@@ -2,11 +2,20 @@
 // app passed in; tools/main.cc calls them in the order they appear in --help.
 #pragma once
 
+#include <string>
+
+#include "core/config.h"
+
 namespace CLI {
 class App;
 }
 
 namespace scanline {
+
+// The configuration the CLI runs with: --config PATH, else $SCANLINE_CONFIG, else
+// /etc/scanline/scanline.toml when present, else the defaults; SCANLINE_* variables apply on
+// top. Exits with a message naming the bad key when it does not parse.
+Config CliConfig();
 
 void AddMigrateCommand(CLI::App& app);
 

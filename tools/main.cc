@@ -1,16 +1,49 @@
-// The `scanline` command: local recognition with no server, and the operator's tools.
+// The `scanline` command: local recognition with no server, and the operator's tools
+// (migrate, keys, templates).
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "core/build_info.h"
+#include "tools/commands.h"
+
+namespace scanline {
+namespace {
+std::string g_config_path;
+}  // namespace
+
+Config CliConfig() {
+  std::string path = g_config_path;
+  if (path.empty()) {
+    if (const char* env = std::getenv("SCANLINE_CONFIG"); env && *env) {
+      path = env;
+    } else if (std::filesystem::exists("/etc/scanline/scanline.toml")) {
+      path = "/etc/scanline/scanline.toml";
+    }
+  }
+  try {
+    return LoadConfig(path, ScanlineEnvironment());
+  } catch (const ConfigError& e) {
+    std::cerr << "scanline: configuration " << (path.empty() ? "(defaults)" : path) << ": "
+              << e.what() << "\n";
+    std::exit(2);
+  }
+}
+
+}  // namespace scanline
 
 int main(int argc, char** argv) {
+  // Tesseract links OpenMP; one thread per engine is faster for one image at a time.
+  setenv("OMP_THREAD_LIMIT", "1", 0);
   CLI::App app{"scanline: document and licence-plate recognition"};
   app.require_subcommand(1);
+  app.add_option("-c,--config", scanline::g_config_path, "TOML config file");
   app.add_subcommand("version", "print the version")->callback([] {
     std::cout << "scanline " << scanline::kVersion << "\n";
   });
+  scanline::AddMigrateCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -1,0 +1,32 @@
+// `scanline migrate`: applies the schema migrations in core/sql (and, through the forms
+// code, the built-in templates).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "core/data_files.h"
+#include "core/database.h"
+#include "core/error.h"
+#include "core/migrations.h"
+#include "tools/commands.h"
+
+namespace scanline {
+
+void AddMigrateCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("migrate", "apply database schema migrations");
+  cmd->callback([] {
+    Config config = CliConfig();
+    Database database(config.postgres.conninfo, config.postgres.connect_timeout_s);
+    try {
+      auto migrations = ReadMigrations(DataDir("sql"));
+      auto applied = ApplyMigrations(database, migrations);
+      for (int v : applied) std::cout << "applied migration " << v << "\n";
+      std::cout << "schema version " << SchemaVersion(database) << "\n";
+    } catch (const Error& e) {
+      std::cerr << "scanline migrate: " << e.detail() << ": " << e.internal() << "\n";
+      throw CLI::RuntimeError(1);
+    }
+  });
+}
+
+}  // namespace scanline
