@@ -47,14 +47,35 @@ std::string CheckTessdata(const Config& config) {
   return {};
 }
 
+// Load balancers and monitors call health often, and under load a ping to PostgreSQL and
+// Redis per call would cost more than the rest of the request. Each worker keeps its last
+// results for kFreshFor, so a dependency that goes away shows within that time.
+constexpr std::chrono::milliseconds kFreshFor{250};
+
+struct CachedChecks {
+  std::vector<Check> checks;
+  std::chrono::steady_clock::time_point at{};
+};
+
+const std::vector<Check>& CurrentChecks(Services& services) {
+  static CachedChecks cache;  // one per worker process; workers are single-threaded
+  auto now = std::chrono::steady_clock::now();
+  if (cache.checks.empty() || now - cache.at > kFreshFor) {
+    std::vector<Check> checks;
+    checks.push_back(Run("postgres", [&] { return services.database->Check(); }));
+    checks.push_back(Run("redis", [&] { return services.redis->Check(); }));
+    checks.push_back(Run("tessdata", [&] { return CheckTessdata(*services.config); }));
+    cache.checks = std::move(checks);
+    cache.at = now;
+  }
+  return cache.checks;
+}
+
 }  // namespace
 
 Response HandleHealth(const Request&, RequestContext& context) {
   Services& services = context.services;
-  std::vector<Check> checks;
-  checks.push_back(Run("postgres", [&] { return services.database->Check(); }));
-  checks.push_back(Run("redis", [&] { return services.redis->Check(); }));
-  checks.push_back(Run("tessdata", [&] { return CheckTessdata(*services.config); }));
+  const std::vector<Check>& checks = CurrentChecks(services);
 
   bool ok = std::all_of(checks.begin(), checks.end(),
                         [](const Check& c) { return c.error.empty(); });

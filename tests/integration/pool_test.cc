@@ -33,6 +33,17 @@ std::vector<int> WorkerPids(Service& service) {
   return pids;
 }
 
+// Health results are kept for 250 ms per worker: polls until `status` shows (or 3 s pass).
+HttpResponse AwaitHealth(Service& service, long status) {
+  HttpResponse r;
+  for (int i = 0; i < 60; ++i) {
+    r = Http("GET", service.base_url() + "/v1/health");
+    if (r.status == status) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return r;
+}
+
 void ExpectProblem(const HttpResponse& r, long status, const std::string& code) {
   EXPECT_EQ(r.status, status) << r.body;
   EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "",
@@ -85,7 +96,7 @@ TEST_F(PoolTest, HealthIsOkWithEveryDependencyUp) {
 
 TEST_F(PoolTest, HealthIs503NamingRedisWhileRedisIsStopped) {
   service_->redis().Stop();
-  HttpResponse r = Http("GET", service_->base_url() + "/v1/health");
+  HttpResponse r = AwaitHealth(*service_, 503);
   service_->redis().Start();
   ASSERT_EQ(r.status, 503) << r.body;
   rapidjson::Document doc = Json(r.body);
@@ -104,7 +115,7 @@ TEST_F(PoolTest, HealthIs503NamingRedisWhileRedisIsStopped) {
 
 TEST_F(PoolTest, HealthIs503NamingPostgresWhilePostgresIsStopped) {
   service_->postgres().Stop();
-  HttpResponse r = Http("GET", service_->base_url() + "/v1/health");
+  HttpResponse r = AwaitHealth(*service_, 503);
   service_->postgres().Start();
   ASSERT_EQ(r.status, 503) << r.body;
   rapidjson::Document doc = Json(r.body);
