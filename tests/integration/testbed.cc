@@ -303,6 +303,14 @@ Service::Service(const ServiceOptions& options) : options_(options) {
                     std::to_string(options.key_burst) + " --body-size " +
                     options.client_max_body_size + " --read-timeout " +
                     std::to_string(options.fastcgi_read_timeout_s);
+  if (!options.extra_nginx.empty()) {
+    std::string extra = options.extra_nginx;
+    for (size_t pos; (pos = extra.find("@DIR@")) != std::string::npos;) {
+      extra.replace(pos, 5, d);
+    }
+    WriteFile(d + "/extra-nginx.conf", extra);
+    cmd += " --extra " + Quote(d + "/extra-nginx.conf");
+  }
   out.clear();
   if (Shell(cmd, &out) != 0) throw std::runtime_error("nginx-conf failed: " + out);
 

@@ -107,6 +107,9 @@ struct ServiceOptions {
   int key_burst = 100;
   std::string client_max_body_size = "20m";
   int fastcgi_read_timeout_s = 130;
+  // nginx configuration added inside `http {}` (extra server blocks for benchmarks). The
+  // text "@DIR@" becomes the service directory (where tls/cert.pem and tls/key.pem are).
+  std::string extra_nginx;
 };
 
 class Service {
