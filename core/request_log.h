@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scanline {
@@ -33,5 +34,15 @@ struct RequestLogRecord {
   int image_height = 0;
   std::string peer;
 };
+
+// One record as one line of JSON (no newline inside, none at the end).
+std::string SerializeRecord(const RequestLogRecord& record);
+// Parses a line written by SerializeRecord. Returns false on anything else (a torn or
+// foreign line), leaving `out` unspecified.
+bool ParseRecord(std::string_view line, RequestLogRecord* out);
+
+// Whether requests to this endpoint are logged. Monitoring endpoints (health, status,
+// metrics) are not: they are polled many times a second and are no client's usage.
+bool IsLoggedEndpoint(std::string_view endpoint);
 
 }  // namespace scanline

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "fcgi/listen_socket.h"
 #include "fcgi/scoreboard.h"
+#include "fcgi/shipper_process.h"
 #include "fcgi/worker.h"
 
 namespace scanline {
@@ -54,6 +55,7 @@ class Master {
 
  private:
   void SpawnWorker();
+  void SpawnShipper();
   void SpawnMissing();
   void Reap();
   void StartReload();
@@ -72,6 +74,11 @@ class Master {
   int generation_ = 1;
   int master_pid_ = 0;
   int signal_fd_ = -1;
+
+  // The log shipper: one process, restarted with a new config on reload.
+  int shipper_pid_ = 0;
+  bool shipper_retiring_ = false;
+  Clock::time_point shipper_spawn_at_{};
 
   bool stopping_ = false;
   Clock::time_point stop_deadline_;
@@ -118,6 +125,23 @@ void Master::SpawnWorker() {
   workers_[pid] = WorkerInfo{pid, slot, generation_, Clock::now(), false, false, {}};
 }
 
+void Master::SpawnShipper() {
+  if (shipper_pid_ != 0 || stopping_ || Clock::now() < shipper_spawn_at_) return;
+  int pid = fork();
+  if (pid < 0) {
+    LogError(std::string("fork: ") + std::strerror(errno));
+    shipper_spawn_at_ = Clock::now() + std::chrono::seconds(1);
+    return;
+  }
+  if (pid == 0) {
+    close(signal_fd_);
+    SetLogRole("log shipper");
+    _exit(RunShipperProcess(*config_, scoreboard_, master_pid_));
+  }
+  shipper_pid_ = pid;
+  shipper_retiring_ = false;
+}
+
 void Master::SpawnMissing() {
   if (stopping_ || Clock::now() < next_spawn_at_) return;
   int want = EffectiveWorkers(*config_);
@@ -132,6 +156,14 @@ void Master::Reap() {
     int status = 0;
     int pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    if (pid == shipper_pid_) {
+      shipper_pid_ = 0;
+      if (!shipper_retiring_ && !stopping_) {
+        LogError("log shipper " + std::to_string(pid) + " died; restarting it in 1 s");
+        shipper_spawn_at_ = Clock::now() + std::chrono::seconds(1);
+      }
+      continue;
+    }
     auto it = workers_.find(pid);
     if (it == workers_.end()) continue;
     WorkerInfo info = it->second;
@@ -200,6 +232,11 @@ void Master::StartReload() {
   reloading_ = true;
   reload_started_ = Clock::now();
   SpawnMissing();
+  if (shipper_pid_ != 0) {
+    // Restarted with the new configuration once it has exited (it ships once more first).
+    shipper_retiring_ = true;
+    kill(shipper_pid_, SIGTERM);
+  }
 }
 
 void Master::FinishReloadIfReady() {
@@ -314,6 +351,7 @@ int Master::Run() {
   LogInfo("starting " + std::to_string(EffectiveWorkers(*config_)) + " workers on " +
           socket_.description);
   SpawnMissing();
+  SpawnShipper();
 
   while (true) {
     pollfd pfd{sfd, POLLIN, 0};
@@ -346,21 +384,34 @@ int Master::Run() {
           stopping_ = true;
           stop_deadline_ = Clock::now();
           StopAll(SIGKILL);
+          if (shipper_pid_ != 0) kill(shipper_pid_, SIGKILL);
           break;
       }
     }
     Reap();
     if (stopping_) {
-      if (workers_.empty()) break;
+      if (workers_.empty() && shipper_pid_ != 0 && !shipper_retiring_) {
+        // Workers are done: the shipper makes its last pass and exits.
+        shipper_retiring_ = true;
+        kill(shipper_pid_, SIGTERM);
+        stop_deadline_ = Clock::now() + std::chrono::seconds(15);
+      }
+      if (workers_.empty() && shipper_pid_ == 0) break;
       if (Clock::now() > stop_deadline_) {
-        LogWarning(std::to_string(workers_.size()) +
-                   " workers still busy past the graceful timeout; killing them");
-        StopAll(SIGKILL);
+        if (!workers_.empty()) {
+          LogWarning(std::to_string(workers_.size()) +
+                     " workers still busy past the graceful timeout; killing them");
+          StopAll(SIGKILL);
+        } else if (shipper_pid_ != 0) {
+          LogWarning("log shipper still running past its last pass; killing it");
+          kill(shipper_pid_, SIGKILL);
+        }
         stop_deadline_ = Clock::now() + std::chrono::seconds(5);
       }
       continue;
     }
     SpawnMissing();
+    SpawnShipper();
     FinishReloadIfReady();
     Tick();
   }

@@ -28,6 +28,7 @@
 
 #include "core/database.h"
 #include "core/log.h"
+#include "core/log_spool.h"
 #include "core/metrics.h"
 #include "core/redis.h"
 #include "fcgi/dispatch.h"
@@ -247,6 +248,18 @@ void WriteResponse(FCGX_Request& fcgi, const Response& response) {
   }
 }
 
+Response RefuseUnlogged(const Request& request, RequestLogRecord& log, const char* why) {
+  Error error(ErrorCode::kServiceUnavailable, why);
+  Response response = ProblemResponse(error, request.request_id);
+  response.SetHeader("X-Request-Id", request.request_id);
+  response.SetHeader("Retry-After", "5");
+  log.method = request.method;
+  log.endpoint = request.path;
+  log.status = response.status;
+  log.error_code = std::string(CodeName(error.code()));
+  return response;
+}
+
 }  // namespace
 
 int RunWorker(const WorkerSetup& setup) {
@@ -274,6 +287,13 @@ int RunWorker(const WorkerSetup& setup) {
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
   Router router(BuildRoutes(config));
+  std::unique_ptr<LogSpoolWriter> spool;
+  try {
+    spool = std::make_unique<LogSpoolWriter>(config.log.spool_dir);
+  } catch (const Error& e) {
+    LogError("request log spool: " + e.internal() + "; logged requests will get 503");
+  }
+  ScoreboardHeader& header = scoreboard.header();
 
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   epoll_event listen_event{};
@@ -335,6 +355,7 @@ int RunWorker(const WorkerSetup& setup) {
     log.peer = request.peer;
     RequestContext context{services, {}, log};
     Response response;
+    bool unlogged = false;  // refused because the record could not be kept
     if (!ReadBody(fcgi, request, config.limits.max_body_bytes)) {
       log.method = request.method;
       log.endpoint = request.path;
@@ -345,6 +366,16 @@ int RunWorker(const WorkerSetup& setup) {
       response.SetHeader("X-Request-Id", request.request_id);
       log.status = response.status;
       log.error_code = std::string(CodeName(error.code()));
+    } else if (!spool && IsLoggedEndpoint(request.path)) {
+      response = RefuseUnlogged(request, log, "the request log cannot be written");
+      unlogged = true;
+    } else if (header.spool_bytes.load(std::memory_order_relaxed) >=
+                   config.log.spool_max_bytes &&
+               IsLoggedEndpoint(request.path)) {
+      // Requests are logged or not served: with the spool full and PostgreSQL away, refuse
+      // rather than lose the record.
+      response = RefuseUnlogged(request, log, "the request log is full; retry later");
+      unlogged = true;
     } else {
       response = Dispatch(router, request, context);
     }
@@ -359,6 +390,13 @@ int RunWorker(const WorkerSetup& setup) {
     log.latency_ms = seconds * 1000.0;
     RecordRequest(slot.metrics, log.endpoint, response.status, seconds, log.stages,
                   log.confidence);
+    if (spool && !unlogged && IsLoggedEndpoint(log.endpoint)) {
+      try {
+        header.spool_bytes.fetch_add(spool->Append(log), std::memory_order_relaxed);
+      } catch (const Error& e) {
+        LogError("request " + log.request_id + " not logged: " + e.internal());
+      }
+    }
     if (duration_us > slow_us) {
       scoreboard.header().slow_requests.fetch_add(1, std::memory_order_relaxed);
       LogWarning("slow request " + request.request_id + " " + request.method + " " + uri +
