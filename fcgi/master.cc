@@ -354,8 +354,9 @@ int Master::Run() {
   SpawnShipper();
 
   while (true) {
+    Tick();
     pollfd pfd{sfd, POLLIN, 0};
-    poll(&pfd, 1, 250);
+    poll(&pfd, 1, ready_sent_ && !reloading_ ? 250 : 20);
     signalfd_siginfo info{};
     while (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       switch (info.ssi_signo) {
@@ -413,7 +414,6 @@ int Master::Run() {
     SpawnMissing();
     SpawnShipper();
     FinishReloadIfReady();
-    Tick();
   }
   close(sfd);
   CloseListenSocket(socket_);
