@@ -139,5 +139,33 @@ TEST(PoolSystemdTest, SingleProcessModeServesWithoutAMaster) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
+TEST(PoolRecycleTest, WorkerIsReplacedAfterMaxRequests) {
+  TempDir dir;
+  std::string sock = dir.path() + "/pool.sock";
+  Process pool;
+  pool.Start({std::string(SCANLINE_BINARY_DIR) + "/scanline-fcgi", "--no-migrate"},
+             dir.path() + "/pool.log",
+             {{"SCANLINE_SERVER_LISTEN", "unix:" + sock},
+              {"SCANLINE_SERVER_WORKERS", "1"},
+              {"SCANLINE_SERVER_MAX_REQUESTS", "5"},
+              {"SCANLINE_LOG_SPOOL_DIR", dir.path() + "/spool"},
+              {"SCANLINE_REDIS_ADDRESS", "unix:" + dir.path() + "/none.sock"},
+              {"SCANLINE_POSTGRES_CONNINFO", "host=" + dir.path() + " dbname=none"}});
+  std::string out;
+  for (int i = 0; i < 50 && out.find("Status: 404") == std::string::npos; ++i) {
+    out = FcgiGet(sock, "/v1/nope");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (int i = 0; i < 11; ++i) {
+    EXPECT_NE(FcgiGet(sock, "/v1/nope").find("Status: 404"), std::string::npos);
+  }
+  std::string status = FcgiGet(sock, "/status");
+  EXPECT_NE(status.find("\"recycles\":2"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"restarts\":0"), std::string::npos) << status;
+  EXPECT_NE(ReadFile(dir.path() + "/pool.log").find("served 5 requests; recycling"),
+            std::string::npos);
+  pool.Stop(SIGTERM, 10000);
+}
+
 }  // namespace
 }  // namespace scanline::testing

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 namespace scanline {
 namespace {
@@ -91,6 +92,21 @@ TEST_F(ConfigTest, DefaultConfigTomlParsesBackToTheDefaults) {
   EXPECT_EQ(c.server.socket_mode, d.server.socket_mode);
   EXPECT_EQ(c.limits.max_body_bytes, d.limits.max_body_bytes);
   EXPECT_EQ(c.log.spool_max_bytes, d.log.spool_max_bytes);
+}
+
+}  // namespace
+}  // namespace scanline
+
+namespace scanline {
+namespace {
+
+// scanline.toml.example is what `scanline-fcgi --print-default-config` prints: regenerate it
+// with that command when a key changes.
+TEST(ConfigExampleTest, ExampleFileListsEveryKeyWithItsDefault) {
+  std::ifstream in(std::string(SCANLINE_SOURCE_DIR) + "/scanline.toml.example");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), DefaultConfigToml());
 }
 
 }  // namespace
