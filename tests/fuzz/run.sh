@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz/ with clang (ASan + UBSan) in build-fuzz/ and runs
+# each for a while, starting from a seed corpus written at run time.
+#
+#   tests/fuzz/run.sh [SECONDS_PER_TARGET=20] [TARGET...]
+#
+# Exits non-zero on the first crash, leak or sanitizer report; the reproducer is left in
+# build-fuzz/fuzz/artifacts/. To add a target: tests/fuzz/NAME_fuzzer.cc, and optionally a
+# seed_NAME_fuzzer function below that writes seed inputs into the directory given as $1.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+seconds="${1:-20}"
+shift || true
+build="$root/build-fuzz"
+suite="$root/../shared/data/sigv4/aws-sig-v4-test-suite.json"
+
+# Seeds from the AWS SigV4 test suite, when it is there.
+suite_seeds() {  # $1 dir, $2 python expression over a case `t` giving the seed text
+  [[ -f "$suite" ]] || return 0
+  python3 - "$suite" "$1" "$2" <<'PY'
+import json, sys
+suite, out, expression = sys.argv[1:]
+for i, t in enumerate(json.load(open(suite))["tests"]["all"]):
+    with open(f"{out}/suite{i:02d}", "wb") as f:
+        f.write(eval(expression).encode())
+PY
+}
+
+seed_authorization_fuzzer() {
+  suite_seeds "$1" 't["authz"]'
+  printf 'AWS4-HMAC-SHA256 Credential=SLK1/20240101/eu-west-1/scanline/aws4_request,SignedHeaders=content-type;host;x-amz-date,Signature=%064d' 0 >"$1/compact"
+}
+
+seed_canonical_fuzzer() {
+  # FuzzedDataProvider strings end at a backslash followed by any byte.
+  suite_seeds "$1" 't["request"]["query"] + "\\\\q" + t["request"]["path"] + "\\\\q" + "".join(h[0] + "\\\\q" + h[1] + "\\\\q\\x01" for h in t["request"]["headers"])'
+  printf 'roi=1,2,3,4&lang=eng+deu&b=%%zz&&a\\q/v1/./ocr//x/../y/\\qhost\\qexample.com\\q\x01x-a\\q  a   b \\q\x01' >"$1/handmade"
+}
+
+seed_sigv4_verify_fuzzer() {
+  suite_seeds "$1" 't["sreq"] + ("\n\n" + t["request"]["body"] if t["request"]["body"] else "")'
+}
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DSCANLINE_FUZZ=ON -DSCANLINE_BENCH=OFF >/dev/null
+ninja -C "$build" -j2 fuzzers
+
+targets=("$@")
+if [[ ${#targets[@]} -eq 0 ]]; then
+  for src in "$root"/tests/fuzz/*_fuzzer.cc; do targets+=("$(basename "$src" .cc)"); done
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$build/fuzz/artifacts"
+for target in "${targets[@]}"; do
+  corpus="$work/$target"
+  mkdir -p "$corpus"
+  if declare -F "seed_$target" >/dev/null; then "seed_$target" "$corpus"; fi
+  echo "== $target: ${seconds}s from $(ls "$corpus" | wc -l) seeds"
+  "$build/fuzz/$target" "$corpus" -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$build/fuzz/artifacts/$target-" 2>"$work/$target.log" \
+    || { tail -60 "$work/$target.log"; echo "FAILED: $target"; exit 1; }
+  grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$work/$target.log" | tail -2
+done
+echo "fuzzing passed: ${targets[*]}"
