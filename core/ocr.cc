@@ -1,0 +1,493 @@
+// Tesseract behind OcrEngines and Recognize (see core/ocr.h).
+//
+// Choices a reader might question:
+// - Engines are initialised with OEM_DEFAULT, as the `tesseract` command is, so results match
+//   it for the same page segmentation mode and image.
+// - Between images an engine is Clear()ed and its adaptive classifier reset, so no result
+//   depends on an earlier request.
+// - Word boxes come back in the prepared image's pixels; they are mapped through the
+//   preprocessing transform and the ROI offset to the input page. hOCR and TSV get the same
+//   mapping, so every format agrees on coordinates.
+// - The deadline is checked between stages and, during recognition, by Tesseract's cancel
+//   callback. Layout analysis cannot be interrupted: a deadline can overrun by its length.
+#include "core/ocr.h"
+
+#include <dlfcn.h>
+#include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+#include <tesseract/ocrclass.h>
+#include <tesseract/osdetect.h>
+#include <tesseract/resultiterator.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <list>
+#include <opencv2/imgproc.hpp>
+#include <regex>
+#include <sstream>
+
+#include "core/crypto.h"
+#include "core/detail/image_mat.h"
+#include "core/error.h"
+#include "core/tessdata.h"
+
+namespace scanline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::vector<std::string> SplitLanguages(std::string_view lang) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= lang.size()) {
+    size_t plus = lang.find('+', start);
+    if (plus == std::string_view::npos) plus = lang.size();
+    parts.emplace_back(lang.substr(start, plus - start));
+    start = plus + 1;
+  }
+  return parts;
+}
+
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+struct TessDeleter {
+  void operator()(tesseract::TessBaseAPI* api) const {
+    api->End();
+    delete api;
+  }
+};
+using TessPtr = std::unique_ptr<tesseract::TessBaseAPI, TessDeleter>;
+
+struct TextDeleter {
+  void operator()(char* text) const { delete[] text; }
+};
+using TessText = std::unique_ptr<char[], TextDeleter>;
+
+// Clears an engine's results and image when a recognition ends, however it ends.
+class ClearOnExit {
+ public:
+  explicit ClearOnExit(tesseract::TessBaseAPI& api) : api_(api) {}
+  ~ClearOnExit() {
+    api_.Clear();
+    api_.ClearAdaptiveClassifier();
+  }
+  ClearOnExit(const ClearOnExit&) = delete;
+  ClearOnExit& operator=(const ClearOnExit&) = delete;
+
+ private:
+  tesseract::TessBaseAPI& api_;
+};
+
+}  // namespace
+
+void PrepareTesseractProcess() {
+  setenv("OMP_THREAD_LIMIT", "1", 1);
+  // libgomp reads its environment when it is loaded, before main(): when it is already in
+  // the process, the variable above only reaches children. Switching off nested and
+  // top-level parallel regions has the same effect at run time.
+  using SetLevels = void (*)(int);
+  if (void* sym = dlsym(RTLD_DEFAULT, "omp_set_max_active_levels")) {
+    reinterpret_cast<SetLevels>(sym)(0);
+  }
+}
+
+struct OcrEngines::Impl {
+  struct Entry {
+    std::string lang;
+    TessPtr api;
+  };
+
+  std::string tessdata_dir;
+  int max_engines = 4;
+  std::vector<std::string> installed;
+  bool has_osd = false;
+  std::list<Entry> engines;  // most recently used first
+  TessPtr osd;
+  int64_t inits = 0;
+
+  TessPtr Init(const std::string& lang, tesseract::OcrEngineMode mode) {
+    TessPtr api(new tesseract::TessBaseAPI());
+    ++inits;
+    // Tesseract's own diagnostics ("Estimating resolution as ...") would go to stderr for
+    // every page; they say nothing a client or operator needs.
+    if (api->Init(tessdata_dir.c_str(), lang.c_str(), mode) != 0) {
+      throw Error(ErrorCode::kInternal, "the OCR engine could not start",
+                  "TessBaseAPI::Init failed for '" + lang + "' in " + tessdata_dir);
+    }
+    api->SetVariable("debug_file", "/dev/null");
+    return api;
+  }
+
+  tesseract::TessBaseAPI& Acquire(const std::string& lang) {
+    for (auto it = engines.begin(); it != engines.end(); ++it) {
+      if (it->lang == lang) {
+        engines.splice(engines.begin(), engines, it);
+        return *engines.front().api;
+      }
+    }
+    TessPtr api = Init(lang, tesseract::OEM_DEFAULT);
+    engines.push_front(Entry{lang, std::move(api)});
+    while (static_cast<int>(engines.size()) > max_engines) engines.pop_back();
+    return *engines.front().api;
+  }
+
+  tesseract::TessBaseAPI& Osd() {
+    if (!osd) osd = Init("osd", tesseract::OEM_TESSERACT_ONLY);
+    return *osd;
+  }
+};
+
+OcrEngines::OcrEngines(std::string tessdata_dir, int max_engines)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->tessdata_dir = std::move(tessdata_dir);
+  impl_->max_engines = std::max(1, max_engines);
+  impl_->installed = InstalledLanguages(impl_->tessdata_dir);
+  impl_->has_osd = std::filesystem::exists(
+      std::filesystem::path(impl_->tessdata_dir) / "osd.traineddata");
+}
+
+OcrEngines::~OcrEngines() = default;
+
+std::string OcrEngines::CheckLanguages(std::string_view lang) const {
+  while (!lang.empty() && lang.front() == ' ') lang.remove_prefix(1);
+  while (!lang.empty() && lang.back() == ' ') lang.remove_suffix(1);
+  const auto& have = impl_->installed;
+  if (lang.empty()) {
+    throw InvalidOption("lang", "must name a language; installed: " + JoinList(have));
+  }
+  std::vector<std::string> seen;
+  for (const auto& part : SplitLanguages(lang)) {
+    if (part.empty()) {
+      throw InvalidOption("lang", "empty language in '" + std::string(lang) +
+                                      "'; join languages with '+'");
+    }
+    if (!std::binary_search(have.begin(), have.end(), part)) {
+      throw InvalidOption("lang", "language '" + part + "' is not installed; installed: " +
+                                      JoinList(have));
+    }
+    if (std::find(seen.begin(), seen.end(), part) != seen.end()) {
+      throw InvalidOption("lang", "language '" + part + "' named twice");
+    }
+    seen.push_back(part);
+  }
+  return std::string(lang);
+}
+
+void OcrEngines::Preload(std::string_view lang) { impl_->Acquire(CheckLanguages(lang)); }
+bool OcrEngines::HasOrientationData() const { return impl_->has_osd; }
+const std::string& OcrEngines::tessdata_dir() const { return impl_->tessdata_dir; }
+const std::vector<std::string>& OcrEngines::installed() const { return impl_->installed; }
+int OcrEngines::initialised_engines() const { return static_cast<int>(impl_->engines.size()); }
+int64_t OcrEngines::engine_inits() const { return impl_->inits; }
+
+namespace {
+
+// The rectangle of `roi` in an image of width x height, clipped to it. Throws
+// InvalidOption("roi") when it is empty or outside the image.
+cv::Rect RoiRect(const Roi& roi, int width, int height) {
+  double x = roi.x, y = roi.y, w = roi.w, h = roi.h;
+  if (roi.fractional) {
+    x *= width;
+    y *= height;
+    w *= width;
+    h *= height;
+  }
+  const int x0 = static_cast<int>(std::floor(x));
+  const int y0 = static_cast<int>(std::floor(y));
+  const int x1 = std::min(width, static_cast<int>(std::ceil(x + w)));
+  const int y1 = std::min(height, static_cast<int>(std::ceil(y + h)));
+  if (x0 < 0 || y0 < 0 || x0 >= width || y0 >= height || x1 <= x0 || y1 <= y0) {
+    throw InvalidOption("roi", "region lies outside the " + std::to_string(width) + "x" +
+                                   std::to_string(height) + " image");
+  }
+  return cv::Rect(x0, y0, x1 - x0, y1 - y0);
+}
+
+// Maps a box of the prepared image to the input page: the bounding box of its four mapped
+// corners, clipped to the page.
+PixelBox MapBox(const PageTransform& m, int dx, int dy, int left, int top, int right, int bottom,
+                int page_w, int page_h) {
+  double xs[4], ys[4];
+  const double cx[4] = {double(left), double(right), double(left), double(right)};
+  const double cy[4] = {double(top), double(top), double(bottom), double(bottom)};
+  for (int i = 0; i < 4; ++i) {
+    xs[i] = m[0] * cx[i] + m[1] * cy[i] + m[2] + dx;
+    ys[i] = m[3] * cx[i] + m[4] * cy[i] + m[5] + dy;
+  }
+  int x0 = static_cast<int>(std::floor(*std::min_element(xs, xs + 4)));
+  int y0 = static_cast<int>(std::floor(*std::min_element(ys, ys + 4)));
+  int x1 = static_cast<int>(std::ceil(*std::max_element(xs, xs + 4)));
+  int y1 = static_cast<int>(std::ceil(*std::max_element(ys, ys + 4)));
+  x0 = std::clamp(x0, 0, page_w);
+  y0 = std::clamp(y0, 0, page_h);
+  x1 = std::clamp(x1, x0, page_w);
+  y1 = std::clamp(y1, y0, page_h);
+  return PixelBox{x0, y0, x1 - x0, y1 - y0};
+}
+
+struct BoxMapper {
+  PageTransform m;
+  int dx, dy, page_w, page_h;
+  PixelBox operator()(int left, int top, int right, int bottom) const {
+    return MapBox(m, dx, dy, left, top, right, bottom, page_w, page_h);
+  }
+};
+
+std::string MapHocr(const std::string& hocr, const BoxMapper& map) {
+  static const std::regex kBbox(R"(bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+))");
+  std::string out;
+  out.reserve(hocr.size());
+  auto begin = std::sregex_iterator(hocr.begin(), hocr.end(), kBbox);
+  size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    const auto& match = *it;
+    out.append(hocr, last, match.position() - last);
+    PixelBox b = map(std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3]),
+                     std::stoi(match[4]));
+    out += "bbox " + std::to_string(b.x) + " " + std::to_string(b.y) + " " +
+           std::to_string(b.x + b.w) + " " + std::to_string(b.y + b.h);
+    last = match.position() + match.length();
+  }
+  out.append(hocr, last, std::string::npos);
+  return out;
+}
+
+// TSV columns: level page_num block_num par_num line_num word_num left top width height conf
+// text. Tesseract writes no header line through the API; we add the one its command writes.
+std::string MapTsv(const std::string& tsv, const BoxMapper& map) {
+  std::string out =
+      "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\t"
+      "conf\ttext\n";
+  std::istringstream in(tsv);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cols;
+    size_t start = 0;
+    for (int i = 0; i < 11; ++i) {
+      size_t tab = line.find('\t', start);
+      if (tab == std::string::npos) break;
+      cols.push_back(line.substr(start, tab - start));
+      start = tab + 1;
+    }
+    if (cols.size() != 11) {
+      out += line + "\n";
+      continue;
+    }
+    const int left = std::stoi(cols[6]), top = std::stoi(cols[7]);
+    PixelBox b = map(left, top, left + std::stoi(cols[8]), top + std::stoi(cols[9]));
+    cols[6] = std::to_string(b.x);
+    cols[7] = std::to_string(b.y);
+    cols[8] = std::to_string(b.w);
+    cols[9] = std::to_string(b.h);
+    for (const auto& col : cols) out += col + "\t";
+    out += line.substr(start) + "\n";
+  }
+  return out;
+}
+
+std::string TrimWord(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
+  return s;
+}
+
+bool CancelPastDeadline(void* deadline, int /*words*/) {
+  return Clock::now() > *static_cast<Clock::time_point*>(deadline);
+}
+
+void CheckDeadline(Clock::time_point deadline, std::string_view stage) {
+  if (Clock::now() > deadline) {
+    throw Error(ErrorCode::kDeadlineExceeded, "recognition did not finish within deadline_ms",
+                "deadline passed before " + std::string(stage));
+  }
+}
+
+// Tesseract's OSD on the prepared page: the clockwise rotation that makes it upright.
+int DetectOrientation(tesseract::TessBaseAPI& osd, const Image& image) {
+  cv::Mat grey;
+  const cv::Mat& mat = MatOf(image);
+  if (mat.channels() == 3) {
+    cv::cvtColor(mat, grey, cv::COLOR_BGR2GRAY);
+  } else {
+    grey = mat;
+  }
+  if (!grey.isContinuous()) grey = grey.clone();
+  osd.SetPageSegMode(tesseract::PSM_OSD_ONLY);
+  osd.SetImage(grey.data, grey.cols, grey.rows, 1, static_cast<int>(grey.step));
+  ClearOnExit clear(osd);
+  int degrees = 0;
+  float orient_conf = 0, script_conf = 0;
+  const char* script = nullptr;
+  if (!osd.DetectOrientationScript(&degrees, &orient_conf, &script, &script_conf)) return -1;
+  // Tesseract reports the page's rotation counter-clockwise; below ~1.5 its guess is noise.
+  if (orient_conf < 1.5f) return -1;
+  return (360 - degrees) % 360;
+}
+
+}  // namespace
+
+OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options) {
+  const auto deadline = options.deadline_ms > 0
+                            ? Clock::now() + std::chrono::milliseconds(options.deadline_ms)
+                            : Clock::time_point::max();
+  return Recognize(engines, image, options, deadline);
+}
+
+OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options,
+                  Clock::time_point deadline) {
+  if (options.psm < 1 || options.psm > 13) {
+    throw InvalidOption("psm", options.psm == 0
+                                   ? "0 (orientation only) gives no text; use preprocess=orient"
+                                   : "must be 1..13");
+  }
+  const std::string lang = engines.CheckLanguages(options.lang);
+  if (image.empty()) throw Error(ErrorCode::kCorruptImage, "the image has no pixels");
+
+  OcrPage page;
+  page.width = image.width();
+  page.height = image.height();
+
+  cv::Rect region(0, 0, image.width(), image.height());
+  Image input = image;
+  if (options.roi) {
+    region = RoiRect(*options.roi, image.width(), image.height());
+    input = ImageFromMat(MatOf(image)(region));
+  }
+
+  auto start = Clock::now();
+  OrientationDetector detect;
+  if (engines.HasOrientationData()) {
+    OcrEngines::Impl& impl = engines.impl();
+    detect = [&impl](const Image& img) { return DetectOrientation(impl.Osd(), img); };
+  }
+  CheckDeadline(deadline, "preprocessing");
+  PreparedImage prepared = Preprocess(input, options.preprocess, detect);
+  page.preprocess_applied = prepared.applied;
+  page.timings.push_back({"preprocess", MsSince(start)});
+  CheckDeadline(deadline, "recognition");
+
+  start = Clock::now();
+  tesseract::TessBaseAPI& api = engines.impl().Acquire(lang);
+  cv::Mat mat = MatOf(prepared.image);
+  if (mat.channels() == 3) {
+    cv::cvtColor(mat, mat, cv::COLOR_BGR2RGB);  // Tesseract reads RGB
+  } else if (!mat.isContinuous()) {
+    mat = mat.clone();
+  }
+  api.SetPageSegMode(static_cast<tesseract::PageSegMode>(options.psm));
+  api.SetImage(mat.data, mat.cols, mat.rows, mat.channels(), static_cast<int>(mat.step));
+  ClearOnExit clear(api);
+
+  tesseract::ETEXT_DESC monitor;
+  Clock::time_point cancel_at = deadline;
+  monitor.cancel = &CancelPastDeadline;
+  monitor.cancel_this = &cancel_at;
+  const int rc = api.Recognize(&monitor);
+  if (rc != 0) {
+    CheckDeadline(deadline, "results");
+    throw Error(ErrorCode::kInternal, "recognition failed",
+                "TessBaseAPI::Recognize returned " + std::to_string(rc));
+  }
+  CheckDeadline(deadline, "results");
+
+  TessText text(api.GetUTF8Text());
+  page.text = text ? text.get() : "";
+
+  const BoxMapper map{prepared.to_input, region.x, region.y, page.width, page.height};
+  double conf_sum = 0;
+  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+  if (it) {
+    do {
+      if (it->Empty(tesseract::RIL_WORD)) continue;
+      const bool new_block = it->IsAtBeginningOf(tesseract::RIL_BLOCK);
+      const bool new_line = it->IsAtBeginningOf(tesseract::RIL_TEXTLINE);
+      TessText word_text(it->GetUTF8Text(tesseract::RIL_WORD));
+      OcrWord word;
+      word.text = TrimWord(word_text.get());
+      word.confidence = it->Confidence(tesseract::RIL_WORD);
+      int l, t, r, b;
+      if (it->BoundingBox(tesseract::RIL_WORD, &l, &t, &r, &b)) word.box = map(l, t, r, b);
+      ++page.word_count;
+      conf_sum += word.confidence;
+      if (options.level == OcrLevel::kText) continue;
+
+      if (new_block || page.blocks.empty()) {
+        OcrBlock block;
+        if (it->BoundingBox(tesseract::RIL_BLOCK, &l, &t, &r, &b)) block.box = map(l, t, r, b);
+        page.blocks.push_back(std::move(block));
+      }
+      auto& lines = page.blocks.back().lines;
+      if (new_line || new_block || lines.empty()) {
+        OcrLine line;
+        line.confidence = it->Confidence(tesseract::RIL_TEXTLINE);
+        if (it->BoundingBox(tesseract::RIL_TEXTLINE, &l, &t, &r, &b)) line.box = map(l, t, r, b);
+        lines.push_back(std::move(line));
+      }
+      OcrLine& line = lines.back();
+      if (!line.text.empty()) line.text += ' ';
+      line.text += word.text;
+      if (options.level == OcrLevel::kWords) line.words.push_back(std::move(word));
+    } while (it->Next(tesseract::RIL_WORD));
+  }
+  page.mean_confidence = page.word_count ? static_cast<float>(conf_sum / page.word_count) : 0;
+
+  if (options.hocr) {
+    TessText hocr(api.GetHOCRText(0));
+    page.hocr = MapHocr(hocr ? hocr.get() : "", map);
+  }
+  if (options.tsv) {
+    TessText tsv(api.GetTSVText(0));
+    page.tsv = MapTsv(tsv ? tsv.get() : "", map);
+  }
+  page.timings.push_back({"recognise", MsSince(start)});
+  return page;
+}
+
+OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
+                              const ImageLimits& limits, const OcrOptions& options) {
+  const auto start = Clock::now();
+  const auto deadline = options.deadline_ms > 0
+                            ? start + std::chrono::milliseconds(options.deadline_ms)
+                            : Clock::time_point::max();
+  // Options are checked before any decoding, so a bad option is reported as such even for
+  // a bad image.
+  engines.CheckLanguages(options.lang);
+
+  OcrDocument doc;
+  doc.bytes = static_cast<int64_t>(bytes.size());
+  doc.info = InspectImage(bytes, limits);
+  doc.sha256 = Sha256Hex(bytes);
+  std::vector<Image> pages = DecodeImage(bytes, limits);
+  doc.info.pages = static_cast<int>(pages.size());
+  const double decode_ms = MsSince(start);
+
+  double preprocess_ms = 0, recognise_ms = 0;
+  for (const Image& image : pages) {
+    OcrPage page = Recognize(engines, image, options, deadline);
+    for (const auto& t : page.timings) {
+      if (t.stage == "preprocess") preprocess_ms += t.ms;
+      if (t.stage == "recognise") recognise_ms += t.ms;
+    }
+    doc.pages.push_back(std::move(page));
+  }
+  doc.timings = {{"decode", decode_ms},
+                 {"preprocess", preprocess_ms},
+                 {"recognise", recognise_ms},
+                 {"total", MsSince(start)}};
+  return doc;
+}
+
+}  // namespace scanline

@@ -1,0 +1,161 @@
+// Text recognition with warm Tesseract engines.
+//
+// Initialising Tesseract costs 130-260 ms per language set; recognising a page 0.25-0.5 s.
+// A worker therefore keeps initialised engines (OcrEngines), one per language set, and only
+// clears results between images. Recognize() is the one entry point: it crops the region of
+// interest, prepares the page (core/preprocess.h), runs Tesseract under a deadline, and
+// returns words, lines and blocks with boxes in the input image's pixels.
+//
+// Tesseract's types stay in core/ocr.cc: nothing here names them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/image.h"
+#include "core/preprocess.h"
+#include "core/request_log.h"  // StageTiming
+
+namespace scanline {
+
+// Must run in main() before any thread starts and before Tesseract is first used: makes
+// Tesseract's OpenMP code run on one thread (OMP_THREAD_LIMIT=1 for this process and its
+// children, and OpenMP's parallel regions switched off in case the runtime already read its
+// environment). One thread per engine is several times faster for one page at a time.
+void PrepareTesseractProcess();
+
+// A pixel rectangle: x, y of the top-left corner, width and height.
+struct PixelBox {
+  int x = 0;
+  int y = 0;
+  int w = 0;
+  int h = 0;
+  friend bool operator==(const PixelBox&, const PixelBox&) = default;
+};
+
+// A region of interest: pixels, or fractions (0..1) of the image's width and height.
+struct Roi {
+  double x = 0;
+  double y = 0;
+  double w = 0;
+  double h = 0;
+  bool fractional = false;
+};
+
+enum class OcrLevel {
+  kText,   // page text only
+  kLines,  // blocks and lines with boxes and confidences
+  kWords,  // blocks, lines and words
+};
+
+struct OcrOptions {
+  std::string lang = "eng";  // installed traineddata codes joined by '+': "eng+deu"
+  int psm = 6;               // Tesseract page segmentation mode 0..13 (0 = orientation only)
+  std::optional<Roi> roi;    // read only this region
+  PreprocessOptions preprocess;
+  OcrLevel level = OcrLevel::kWords;
+  bool hocr = false;     // also render hOCR
+  bool tsv = false;      // also render TSV
+  int deadline_ms = 0;   // budget for the whole call, from its start; 0 = none
+};
+
+struct OcrWord {
+  std::string text;
+  float confidence = 0;  // 0..100
+  PixelBox box;
+};
+
+struct OcrLine {
+  std::string text;  // the words joined by single spaces
+  float confidence = 0;
+  PixelBox box;
+  std::vector<OcrWord> words;  // empty unless level is kWords
+};
+
+struct OcrBlock {
+  PixelBox box;
+  std::vector<OcrLine> lines;
+};
+
+// One page's result. Boxes are in the pixels of the decoded input page (before ROI cropping
+// and preprocessing).
+struct OcrPage {
+  int width = 0;   // of the input page, pixels
+  int height = 0;
+  std::string text;              // Tesseract's page text (lines end with '\n')
+  float mean_confidence = 0;     // mean of word confidences, 0..100; 0 when no word
+  int word_count = 0;
+  std::vector<OcrBlock> blocks;  // empty when level is kText
+  std::string hocr;              // when options.hocr; bbox values in input pixels
+  std::string tsv;               // when options.tsv; boxes in input pixels
+  std::vector<std::string> preprocess_applied;  // e.g. {"grey", "upscale:1.50"}
+  std::vector<StageTiming> timings;             // "preprocess", "recognise" (ms)
+};
+
+// Per-worker cache of initialised Tesseract engines, least recently used first out. Not
+// thread-safe: one per worker process (or per thread). Language sets are validated against
+// the traineddata files in the tessdata directory.
+class OcrEngines {
+ public:
+  // `tessdata_dir`: as resolved by TessdataDir() (core/tessdata.h). `max_engines`: language
+  // sets kept initialised (>= 1); the osd engine is kept apart and not counted.
+  explicit OcrEngines(std::string tessdata_dir, int max_engines = 4);
+  ~OcrEngines();
+  OcrEngines(const OcrEngines&) = delete;
+  OcrEngines& operator=(const OcrEngines&) = delete;
+
+  // Normalises and validates a language set ("eng+deu"): every part must be installed, no
+  // part twice. Returns it as given, trimmed. Throws InvalidOption("lang", "... installed:
+  // chi_sim, deu, eng, ...") otherwise.
+  std::string CheckLanguages(std::string_view lang) const;
+
+  // Initialises the engine for a language set now (at worker start), so the first request
+  // does not pay for it. Throws like CheckLanguages, or Error(kInternal) if Init fails.
+  void Preload(std::string_view lang);
+
+  // Whether osd.traineddata is installed (the orient step needs it).
+  bool HasOrientationData() const;
+
+  const std::string& tessdata_dir() const;
+  const std::vector<std::string>& installed() const;  // sorted language codes
+  int initialised_engines() const;                    // language sets now warm
+  int64_t engine_inits() const;                       // Init calls since construction
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Recognises one page. Validates options (lang, psm 0..13, roi inside the image) and throws
+// InvalidOption naming the option; Error(kDeadlineExceeded) when options.deadline_ms passes
+// (recognition is cancelled through Tesseract's progress monitor); Error(kInternal) when
+// Tesseract fails. psm 0 (orientation only) is refused: use the orient step.
+OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options);
+
+// The same with an absolute deadline (steady clock), for callers spreading one budget over
+// several pages. time_point::max() = none.
+OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options,
+                  std::chrono::steady_clock::time_point deadline);
+
+// A whole input (one or more pages) from its bytes.
+struct OcrDocument {
+  ImageInfo info;
+  std::string sha256;  // hex, of the bytes
+  int64_t bytes = 0;
+  std::vector<OcrPage> pages;
+  std::vector<StageTiming> timings;  // "decode", "preprocess", "recognise", "total" (ms)
+};
+
+// Decodes (core/image.h, with its limits and errors), then recognises every page within one
+// deadline of options.deadline_ms from the call's start.
+OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
+                              const ImageLimits& limits, const OcrOptions& options);
+
+}  // namespace scanline
