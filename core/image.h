@@ -27,6 +27,10 @@ struct ImageLimits {
   int pdf_dpi = 300;                   // dots per inch when rendering PDF pages
 };
 
+// The limits of the service configuration (limits.* keys).
+struct LimitsConfig;
+ImageLimits ImageLimitsFrom(const LimitsConfig& config);
+
 struct ImageInfo {
   ImageFormat format = ImageFormat::kUnknown;
   int width = 0;   // pixels, of the first page
@@ -34,9 +38,10 @@ struct ImageInfo {
   int pages = 1;
 };
 
-// Reads the header only. Throws Error: kUnsupportedMediaType (unknown format),
-// kPayloadTooLarge (bytes), kImageTooLarge (pixels or pages), kCorruptImage (truncated or
-// inconsistent header).
+// Reads the header only (for PDF: the document structure and page boxes, no rendering).
+// Throws Error: kPayloadTooLarge (bytes), kBadRequest (zero bytes), kUnsupportedMediaType
+// (unknown format), kImageTooLarge (pixels of any page, or pages), kCorruptImage (truncated
+// or inconsistent header), kUnprocessable (encrypted PDF).
 ImageInfo InspectImage(std::string_view bytes, const ImageLimits& limits);
 
 // A decoded page: 8-bit, 1 (grey) or 3 (BGR) channels. Cheap to copy (shared pixels).
@@ -62,9 +67,11 @@ class Image {
   std::shared_ptr<Pixels> pixels_;
 };
 
-// Inspects, then decodes every page. Throws the errors of InspectImage, and kCorruptImage when
-// the decoder fails.
-std::vector<Image> DecodeImage(std::string_view bytes, const ImageLimits& limits);
+// Inspects, then decodes every page; stores what InspectImage returns in `info` when given.
+// Throws the errors of InspectImage, kBadRequest for zero bytes, kCorruptImage when the
+// decoder fails (never crashes on hostile input), kUnprocessable for an encrypted PDF.
+std::vector<Image> DecodeImage(std::string_view bytes, const ImageLimits& limits,
+                               ImageInfo* info = nullptr);
 
 // Encodes as PNG (for filled forms and debugging).
 std::string EncodePng(const Image& image);

@@ -468,10 +468,8 @@ OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
 
   OcrDocument doc;
   doc.bytes = static_cast<int64_t>(bytes.size());
-  doc.info = InspectImage(bytes, limits);
   doc.sha256 = Sha256Hex(bytes);
-  std::vector<Image> pages = DecodeImage(bytes, limits);
-  doc.info.pages = static_cast<int>(pages.size());
+  std::vector<Image> pages = DecodeImage(bytes, limits, &doc.info);
   const double decode_ms = MsSince(start);
 
   double preprocess_ms = 0, recognise_ms = 0;
