@@ -18,5 +18,6 @@ namespace scanline {
 Config CliConfig();
 
 void AddMigrateCommand(CLI::App& app);
+void AddKeysCommand(CLI::App& app);
 
 }  // namespace scanline
