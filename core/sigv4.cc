@@ -39,9 +39,9 @@ bool IsLowerTokenChar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
+// Key ids, regions and services: what nginx's key-id map (nginx/scanline.conf) captures too.
 bool IsIdChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_' ||
-         c == '.';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_';
 }
 
 bool AllOf(std::string_view s, bool (*pred)(char)) { return std::all_of(s.begin(), s.end(), pred); }
@@ -165,7 +165,7 @@ SigV4Authorization ParseAuthorization(std::string_view header) {
     Malformed("Credential must be KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request");
   }
   if (parts[0].empty() || parts[0].size() > kMaxKeyIdLength || !AllOf(parts[0], IsIdChar)) {
-    Malformed("the key id in Credential is empty or has characters other than A-Z a-z 0-9 - _ .");
+    Malformed("the key id in Credential is empty or has characters other than A-Z a-z 0-9 - _");
   }
   if (parts[1].size() != 8 || !AllOf(parts[1], IsDigit)) {
     Malformed("the date in Credential must be YYYYMMDD");

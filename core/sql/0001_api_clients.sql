@@ -6,7 +6,7 @@
 -- `previous_secret_sealed` the one it replaced at the last rotation, still accepted until the
 -- next rotation or an explicit drop. Both are sealed blobs: version | nonce | ciphertext | tag.
 CREATE TABLE api_clients (
-    key_id                 text        PRIMARY KEY CHECK (key_id ~ '^[A-Za-z0-9._-]{1,128}$'),
+    key_id                 text        PRIMARY KEY CHECK (key_id ~ '^[A-Za-z0-9_-]{1,128}$'),
     name                   text        NOT NULL CHECK (name <> ''),
     secret_sealed          bytea       NOT NULL,
     previous_secret_sealed bytea,

@@ -337,6 +337,8 @@ TEST(SigV4ParseTest, RefusesMalformedHeaders) {
       with("Credential=/20150830/us-east-1/scanline/aws4_request", good_signed, good_signature),
       with("Credential=SL K/20150830/us-east-1/scanline/aws4_request", good_signed, good_signature),
       with("Credential=SLK/20150830//scanline/aws4_request", good_signed, good_signature),
+      with("Credential=SLK.1/20150830/us-east-1/scanline/aws4_request", good_signed,
+           good_signature),
       with("Credential=SLK/20150830/us-east-1/scanline/aws4_request/x", good_signed,
            good_signature),
       with(good_credential, good_signed, good_credential),
