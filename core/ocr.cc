@@ -28,6 +28,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/config.h"
 #include "core/crypto.h"
 #include "core/detail/image_mat.h"
 #include "core/error.h"
@@ -193,6 +194,19 @@ const std::vector<std::string>& OcrEngines::installed() const { return impl_->in
 int OcrEngines::initialised_engines() const { return static_cast<int>(impl_->engines.size()); }
 int64_t OcrEngines::engine_inits() const { return impl_->inits; }
 
+std::unique_ptr<OcrEngines> MakeOcrEngines(const OcrConfig& config) {
+  auto engines =
+      std::make_unique<OcrEngines>(TessdataDir(config.tessdata_dir), config.max_engines);
+  std::string_view sets = config.preload_langs;
+  while (!sets.empty()) {
+    const size_t comma = sets.find(',');
+    std::string_view set = sets.substr(0, comma);
+    if (!set.empty()) engines->Preload(set);
+    sets = comma == std::string_view::npos ? std::string_view() : sets.substr(comma + 1);
+  }
+  return engines;
+}
+
 namespace {
 
 // The rectangle of `roi` in an image of width x height, clipped to it. Throws
@@ -347,7 +361,7 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
 }
 
 OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options,
-                  Clock::time_point deadline) {
+                  Clock::time_point deadline, int page_index) {
   if (options.psm < 1 || options.psm > 13) {
     throw InvalidOption("psm", options.psm == 0
                                    ? "0 (orientation only) gives no text; use preprocess=orient"
@@ -445,11 +459,11 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
   page.mean_confidence = page.word_count ? static_cast<float>(conf_sum / page.word_count) : 0;
 
   if (options.hocr) {
-    TessText hocr(api.GetHOCRText(0));
+    TessText hocr(api.GetHOCRText(page_index));
     page.hocr = MapHocr(hocr ? hocr.get() : "", map);
   }
   if (options.tsv) {
-    TessText tsv(api.GetTSVText(0));
+    TessText tsv(api.GetTSVText(page_index));
     page.tsv = MapTsv(tsv ? tsv.get() : "", map);
   }
   page.timings.push_back({"recognise", MsSince(start)});
@@ -473,8 +487,8 @@ OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
   const double decode_ms = MsSince(start);
 
   double preprocess_ms = 0, recognise_ms = 0;
-  for (const Image& image : pages) {
-    OcrPage page = Recognize(engines, image, options, deadline);
+  for (size_t i = 0; i < pages.size(); ++i) {
+    OcrPage page = Recognize(engines, pages[i], options, deadline, static_cast<int>(i));
     for (const auto& t : page.timings) {
       if (t.stage == "preprocess") preprocess_ms += t.ms;
       if (t.stage == "recognise") recognise_ms += t.ms;

@@ -140,9 +140,16 @@ class OcrEngines {
 OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options);
 
 // The same with an absolute deadline (steady clock), for callers spreading one budget over
-// several pages. time_point::max() = none.
+// several pages (time_point::max() = none), and the page's index in its document (for the
+// page numbers of hOCR and TSV).
 OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options,
-                  std::chrono::steady_clock::time_point deadline);
+                  std::chrono::steady_clock::time_point deadline, int page_index = 0);
+
+struct OcrConfig;
+// The engines a worker keeps, from the configuration: ocr.tessdata_dir, ocr.max_engines,
+// and every language set of ocr.preload_langs initialised now. Throws Error(kInternal) when a
+// preloaded set cannot be initialised.
+std::unique_ptr<OcrEngines> MakeOcrEngines(const OcrConfig& config);
 
 // A whole input (one or more pages) from its bytes.
 struct OcrDocument {

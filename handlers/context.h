@@ -21,6 +21,7 @@ namespace scanline {
 
 class Database;     // core/database.h
 class RedisClient;  // core/redis.h
+class OcrEngines;   // core/ocr.h
 
 struct Services {
   const Config* config = nullptr;
@@ -29,6 +30,7 @@ struct Services {
   RedisClient* redis = nullptr;                   // may be down; never null in the pool
   std::function<PoolStatus()> pool_status;        // scoreboard snapshot
   std::function<std::string()> pool_metrics;      // Prometheus text for the whole pool
+  OcrEngines* ocr = nullptr;                      // warm Tesseract engines of this worker
 };
 
 // The authenticated caller, filled by the signature check before the handler runs.

@@ -18,6 +18,7 @@ namespace scanline {
 Config CliConfig();
 
 void AddMigrateCommand(CLI::App& app);
+void AddOcrCommand(CLI::App& app);
 void AddKeysCommand(CLI::App& app);
 
 }  // namespace scanline

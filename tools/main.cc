@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     std::cout << "scanline " << scanline::kVersion << "\n";
   });
   scanline::AddMigrateCommand(app);
+  scanline::AddOcrCommand(app);
   scanline::AddKeysCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -1,0 +1,73 @@
+// The OpenCV side of plate detection and reading: rows of character-like blobs.
+//
+// A plate is, above all, a short row of blobs of one height, evenly spaced, darker (or
+// lighter) than what lies around them. FindCharRows finds such rows in a grey image; the
+// detector uses it on the whole frame, the reader on the neighbourhood of a cascade hit.
+// For core/plate_*.cc only.
+#pragma once
+
+#include <array>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "core/plate_patterns.h"
+#include "core/plate_reader.h"
+
+namespace scanline::detail {
+
+struct CharRow {
+  std::vector<cv::Rect> chars;  // sorted left to right, image pixels
+  double char_height = 0;       // median blob height, pixels
+  double angle = 0;             // radians; the row's direction, positive = falling to the right
+  cv::Point2f start;            // centre-line points at the first and last blob's outer edges
+  cv::Point2f end;
+  bool light_on_dark = false;   // light characters on a dark plate
+  double score = 0;             // higher = more plate-like
+  cv::Point2f Center() const { return (start + end) * 0.5f; }
+  double Length() const { return cv::norm(end - start); }
+};
+
+struct RowSearch {
+  int min_char_height = 9;   // pixels of the input
+  int max_char_height = 200;
+  int min_chars = 4;
+  int max_chars = 10;
+  double contrast = 7;       // grey levels a character must be darker than its surroundings
+  bool dark_chars = true;    // search dark-on-light
+  bool light_chars = true;   // search light-on-dark
+};
+
+// Rows of character-like blobs in `grey` (CV_8UC1), best first; overlapping rows found at
+// several scales or polarities are merged (the one with more characters kept).
+std::vector<CharRow> FindCharRows(const cv::Mat& grey, const RowSearch& search);
+
+// Intersection over union of two rectangles.
+double RectIou(const cv::Rect& a, const cv::Rect& b);
+
+// The axis-aligned bounding box of a row's blobs.
+cv::Rect RowBounds(const CharRow& row);
+
+// The row cut out of `grey`, turned level and scaled so characters are `char_px` tall, with
+// margins of `margin_x` and `margin_y` character heights; light characters inverted to dark.
+cv::Mat StraightenRow(const cv::Mat& grey, const CharRow& row, int char_px, double margin_x,
+                      double margin_y);
+
+// Reads a row: straightens it, binarises it in the ways first_way..last_way (0: character
+// blobs of a global threshold, 1: the grey line, 2: character blobs of a local threshold) and
+// returns one reading per way that produced text.
+std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
+                                  int first_way, int last_way);
+
+// A plate candidate: a row of characters, and which detectors saw it.
+struct Candidate {
+  CharRow row;
+  std::string methods;  // "chars", "cascade", "onnx", joined by '+'
+  double score = 0;
+};
+
+// The plate's outline around a row of characters, from the region's plate shape: corners
+// clockwise from the top-left, image pixels.
+std::array<cv::Point2f, 4> PlateOutline(const CharRow& row, const PlateRegion& region);
+
+}  // namespace scanline::detail

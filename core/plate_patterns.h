@@ -1,0 +1,52 @@
+// Licence-plate formats per region, read from small text files (data/regions/<code>.txt).
+//
+// A pattern is a string of `@` (a letter A-Z), `#` (a digit 0-9), `?` (either) and literal
+// upper-case letters or digits, e.g. `@@@####` (Brazil before Mercosur) or `#@@@###`
+// (California). A region also says what its plates look like (width/height and where the
+// characters sit), which the detector uses to turn a row of characters into a plate outline.
+//
+// File format, one setting per line, `;` starts a comment (`#` is a pattern character):
+//   name = Brazil
+//   aspect = 3.08          ; plate width / height
+//   char_height = 0.48     ; character height / plate height
+//   char_center = 0.62     ; where the character row's centre sits, from the top (0..1)
+//   pattern = @@@####
+#pragma once
+
+#include <map>
+#include <utility>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scanline {
+
+struct PlateRegion {
+  std::string code;  // file name without .txt: "us", "br", "eu"
+  std::string name;  // "United States"
+  double aspect = 2.0;
+  double char_height = 0.45;
+  double char_center = 0.5;
+  std::vector<std::string> patterns;
+  // Pairs of characters printed with one glyph on these plates, as "from to": "O0" means
+  // a read O is reported as 0 (US plates use one shape for both). Setting `same_glyph`.
+  std::vector<std::pair<char, char>> same_glyph;
+  size_t min_length = 4;  // shortest and longest pattern (or 4..8 without patterns)
+  size_t max_length = 8;
+};
+
+// Whether `text` (upper-case A-Z0-9) fits `pattern` exactly.
+bool MatchesPattern(std::string_view text, std::string_view pattern);
+// Whether `text` fits any of the region's patterns.
+bool MatchesRegion(std::string_view text, const PlateRegion& region);
+
+// Parses one region file's text. Throws Error(kInternal) naming the file and line on a bad
+// line (unknown key, bad number, pattern with other characters).
+PlateRegion ParsePlateRegion(std::string_view code, std::string_view text,
+                             std::string_view file_name);
+
+// Every region file in a directory, keyed by code. Throws Error(kInternal) when the
+// directory cannot be read or a file is malformed.
+std::map<std::string, PlateRegion> LoadPlateRegions(const std::string& dir);
+
+}  // namespace scanline

@@ -1,0 +1,380 @@
+// Plate characters with Tesseract (see core/plate_reader.h).
+//
+// Choices a reader might question:
+// - The engine runs the LSTM recogniser only, as a single text line (PSM 7), with every
+//   dictionary off (a plate is not a word) and `lstm_choice_mode=2`, which makes Tesseract
+//   keep each character's alternatives and their probabilities.
+// - Characters are scaled to 40 pixels tall: Tesseract's LSTM reads best at 30-50 pixel
+//   capitals; a 12-pixel character in a street photo is upscaled with cubic interpolation.
+// - The first binarisation keeps only the blobs of character size on the row's band and
+//   paints them on a clean white line: screws, frames, state names and stickers are gone
+//   before Tesseract sees them. The others (Tesseract's own Otsu on the grey crop, a local
+//   mean threshold) rescue plates where the first one breaks strokes.
+// - Perspective makes characters lean; the slant that makes ink columns sharpest is undone.
+#include "core/plate_reader.h"
+
+#include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+#include <tesseract/resultiterator.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <opencv2/imgproc.hpp>
+#include <queue>
+#include <set>
+
+#include "core/detail/image_mat.h"
+#include "core/detail/plate_detail.h"
+#include "core/error.h"
+
+namespace scanline {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+constexpr int kCharPx = 40;   // character height given to Tesseract, pixels
+constexpr int kPad = 12;      // white border around the line, pixels
+constexpr size_t kBestPerReading = 120;  // combinations enumerated per reading
+
+struct TessDeleter {
+  void operator()(tesseract::TessBaseAPI* api) const {
+    api->End();
+    delete api;
+  }
+};
+using TessPtr = std::unique_ptr<tesseract::TessBaseAPI, TessDeleter>;
+
+bool IsAlnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// Characters that plates print alike (either way).
+const std::multimap<char, char>& Confusions() {
+  static const std::multimap<char, char> table = [] {
+    std::multimap<char, char> t;
+    const char* pairs[] = {"O0", "Q0", "D0", "QO", "I1", "L1", "T1", "B8", "S5", "Z2",
+                           "G6", "A4", "T7", "B3", "U0", "DO", "J1"};
+    for (const char* p : pairs) {
+      t.emplace(p[0], p[1]);
+      t.emplace(p[1], p[0]);
+    }
+    return t;
+  }();
+  return table;
+}
+
+constexpr float kConfusionFactor = 0.2f;  // probability of a confusable stand-in, relative
+constexpr float kDroppedEdgeFactor = 0.85f;
+
+// Adds the confusable stand-ins of each choice, applies same-glyph pairs, sorts.
+CharChoices Expand(const CharChoices& in, const PlateRegion& region) {
+  std::map<char, float> best;
+  auto put = [&](char c, float p) {
+    for (const auto& [from, to] : region.same_glyph) {
+      if (c == from) c = to;
+    }
+    float& slot = best[c];
+    slot = std::max(slot, p);
+  };
+  for (const auto& choice : in) put(choice.c, choice.p);
+  for (const auto& choice : in) {
+    auto [lo, hi] = Confusions().equal_range(choice.c);
+    for (auto it = lo; it != hi; ++it) {
+      if (!best.count(it->second)) put(it->second, choice.p * kConfusionFactor);
+    }
+  }
+  CharChoices out;
+  for (const auto& [c, p] : best) out.push_back({c, std::clamp(p, 1e-4f, 1.0f)});
+  std::sort(out.begin(), out.end(), [](const CharChoice& a, const CharChoice& b) {
+    return a.p != b.p ? a.p > b.p : a.c < b.c;
+  });
+  if (out.size() > 6) out.resize(6);
+  return out;
+}
+
+// The `limit` most probable texts of one reading, with their geometric-mean probability.
+std::vector<std::pair<std::string, double>> BestCombinations(const PlateReading& reading,
+                                                             size_t limit) {
+  std::vector<std::pair<std::string, double>> out;
+  const size_t n = reading.size();
+  if (n == 0) return out;
+  for (const auto& pos : reading) {
+    if (pos.empty()) return out;
+  }
+  struct State {
+    double log_p;
+    std::vector<uint8_t> idx;
+    size_t last;  // only positions >= last are advanced: each state is generated once
+    bool operator<(const State& o) const { return log_p < o.log_p; }
+  };
+  auto log_p_of = [&](const std::vector<uint8_t>& idx) {
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += std::log(reading[i][idx[i]].p);
+    return s;
+  };
+  std::priority_queue<State> queue;
+  std::vector<uint8_t> first(n, 0);
+  queue.push({log_p_of(first), first, 0});
+  while (!queue.empty() && out.size() < limit) {
+    State s = queue.top();
+    queue.pop();
+    std::string text(n, ' ');
+    for (size_t i = 0; i < n; ++i) text[i] = reading[i][s.idx[i]].c;
+    out.emplace_back(std::move(text), std::exp(s.log_p / n));
+    for (size_t i = s.last; i < n; ++i) {
+      if (s.idx[i] + 1u >= reading[i].size()) continue;
+      State next{0, s.idx, i};
+      ++next.idx[i];
+      next.log_p = log_p_of(next.idx);
+      queue.push(std::move(next));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
+                                      const PlateRegion& region, size_t top_n) {
+  std::map<std::string, double> score;
+  size_t used = 0;
+  for (const PlateReading& raw : readings) {
+    if (raw.empty()) continue;
+    PlateReading reading;
+    for (const auto& pos : raw) reading.push_back(Expand(pos, region));
+    ++used;
+    std::map<std::string, double> mine;  // a text counts once per reading
+    auto add = [&](const PlateReading& r, double factor) {
+      for (auto& [text, p] : BestCombinations(r, kBestPerReading)) {
+        double& slot = mine[text];
+        slot = std::max(slot, p * factor);
+      }
+    };
+    add(reading, 1.0);
+    // Too long for the region: an edge blob (a screw, a frame corner) may have been read.
+    if (!region.patterns.empty() && reading.size() > region.max_length &&
+        reading.size() <= region.max_length + 2) {
+      PlateReading r = reading;
+      double factor = 1.0;
+      while (r.size() > region.max_length) {
+        const bool drop_first = r.front().front().p < r.back().front().p;
+        PlateReading left(r.begin() + 1, r.end()), right(r.begin(), r.end() - 1);
+        factor *= kDroppedEdgeFactor;
+        add(left, factor);
+        add(right, factor);
+        r = drop_first ? left : right;
+      }
+    }
+    for (auto& [text, p] : mine) score[text] += p;
+  }
+  std::vector<PlateText> out;
+  if (used == 0) return out;
+  for (auto& [text, s] : score) {
+    out.push_back({text, static_cast<float>(100.0 * s / used), MatchesRegion(text, region)});
+  }
+  std::sort(out.begin(), out.end(), [](const PlateText& a, const PlateText& b) {
+    if (a.matches_pattern != b.matches_pattern) return a.matches_pattern;
+    if (a.confidence != b.confidence) return a.confidence > b.confidence;
+    return a.text < b.text;
+  });
+  if (out.size() > top_n) out.resize(top_n);
+  return out;
+}
+
+struct PlateReader::Impl {
+  TessPtr api;
+  std::string model;
+  int64_t calls = 0;
+
+  // Reads a dark-on-light line image (CV_8UC1). Empty when Tesseract finds no character.
+  PlateReading ReadLine(const cv::Mat& line) {
+    ++calls;
+    cv::Mat padded;
+    cv::copyMakeBorder(line, padded, kPad, kPad, kPad, kPad, cv::BORDER_CONSTANT,
+                       cv::Scalar(255));
+    api->SetImage(padded.data, padded.cols, padded.rows, 1, static_cast<int>(padded.step));
+    api->SetSourceResolution(300);
+    PlateReading reading;
+    if (api->Recognize(nullptr) != 0) {
+      api->Clear();
+      return reading;
+    }
+    std::unique_ptr<tesseract::ResultIterator> it(api->GetIterator());
+    if (it) {
+      do {
+        std::unique_ptr<char[]> text(it->GetUTF8Text(tesseract::RIL_SYMBOL));
+        if (!text || !IsAlnum(text[0]) || text[1] != 0) continue;
+        CharChoices choices;
+        choices.push_back({text[0], std::clamp(it->Confidence(tesseract::RIL_SYMBOL) / 100.0f,
+                                               0.0f, 1.0f)});
+        tesseract::ChoiceIterator ci(*it);
+        do {
+          const char* alt = ci.GetUTF8Text();
+          if (!alt || !IsAlnum(alt[0]) || alt[1] != 0) continue;
+          const float p = std::clamp(ci.Confidence() / 100.0f, 0.0f, 1.0f);
+          auto same = std::find_if(choices.begin(), choices.end(),
+                                   [&](const CharChoice& c) { return c.c == alt[0]; });
+          if (same == choices.end()) {
+            choices.push_back({alt[0], p});
+          } else {
+            same->p = std::max(same->p, p);
+          }
+        } while (ci.Next());
+        std::sort(choices.begin(), choices.end(),
+                  [](const CharChoice& a, const CharChoice& b) { return a.p > b.p; });
+        reading.push_back(std::move(choices));
+      } while (it->Next(tesseract::RIL_SYMBOL));
+    }
+    api->Clear();
+    return reading;
+  }
+};
+
+PlateReader::PlateReader(const std::string& tessdata_dir, const std::string& model)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->model = model;
+  impl_->api.reset(new tesseract::TessBaseAPI());
+  std::vector<std::string> names = {"load_system_dawg", "load_freq_dawg", "load_punc_dawg",
+                                    "load_number_dawg", "load_unambig_dawg",
+                                    "load_bigram_dawg"};
+  std::vector<std::string> values(names.size(), "0");
+  if (impl_->api->Init(tessdata_dir.c_str(), model.c_str(), tesseract::OEM_LSTM_ONLY, nullptr,
+                       0, &names, &values, false) != 0) {
+    impl_->api.reset();
+    throw Error(ErrorCode::kInternal, "plate recogniser unavailable",
+                "Tesseract Init failed for " + model + " in " + tessdata_dir);
+  }
+  impl_->api->SetPageSegMode(tesseract::PSM_SINGLE_LINE);
+  impl_->api->SetVariable("tessedit_char_whitelist", kAlphabet);
+  impl_->api->SetVariable("lstm_choice_mode", "2");
+  impl_->api->SetVariable("debug_file", "/dev/null");
+}
+
+PlateReader::~PlateReader() = default;
+
+const std::string& PlateReader::model() const { return impl_->model; }
+int64_t PlateReader::recognitions() const { return impl_->calls; }
+
+std::vector<PlateReading> PlateReader::ReadCrop(const Image& crop) {
+  const cv::Mat& mat = MatOf(crop);
+  cv::Mat grey = mat;
+  if (mat.channels() == 3) cv::cvtColor(mat, grey, cv::COLOR_BGR2GRAY);
+  detail::RowSearch search;
+  search.min_chars = 3;
+  search.max_char_height = std::max(10, grey.rows);
+  auto rows = detail::FindCharRows(grey, search);
+  if (rows.empty()) return {};
+  return detail::ReadRow(*this, grey, rows.front(), 0, 2);
+}
+
+namespace detail {
+namespace {
+
+// Undoes the lean of the characters: the horizontal shear that makes the ink's column
+// profile sharpest.
+cv::Mat Unslant(const cv::Mat& line, const cv::Mat& ink) {
+  double best_score = -1, best_k = 0;
+  for (double k = -0.35; k <= 0.3501; k += 0.05) {
+    cv::Mat m = (cv::Mat_<double>(2, 3) << 1, k, -k * ink.rows / 2.0, 0, 1, 0);
+    cv::Mat sheared;
+    cv::warpAffine(ink, sheared, m, ink.size(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
+    cv::Mat cols;
+    cv::reduce(sheared, cols, 0, cv::REDUCE_SUM, CV_64F);
+    const double score = cols.dot(cols);
+    if (score > best_score * 1.0001) {
+      best_score = score;
+      best_k = k;
+    }
+  }
+  if (std::abs(best_k) < 1e-9) return line;
+  cv::Mat m = (cv::Mat_<double>(2, 3) << 1, best_k, -best_k * line.rows / 2.0, 0, 1, 0);
+  cv::Mat out;
+  cv::warpAffine(line, out, m, line.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  return out;
+}
+
+// Keeps the blobs of `ink` (white = ink) that are characters on the row's band; returns
+// dark-on-light. Falls back to all the ink when no blob qualifies.
+cv::Mat CleanLine(const cv::Mat& ink) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  const double band_top = ink.rows / 2.0 - 0.35 * kCharPx;
+  const double band_bottom = ink.rows / 2.0 + 0.35 * kCharPx;
+  std::vector<uint8_t> keep(n, 0);
+  int kept = 0;
+  for (int i = 1; i < n; ++i) {
+    const int* s = stats.ptr<int>(i);
+    const int x = s[cv::CC_STAT_LEFT], y = s[cv::CC_STAT_TOP];
+    const int w = s[cv::CC_STAT_WIDTH], h = s[cv::CC_STAT_HEIGHT];
+    const double cy = y + h / 2.0;
+    if (h < 0.55 * kCharPx || h > 1.5 * kCharPx) continue;
+    if (w > 1.4 * kCharPx || w < 2) continue;
+    if (cy < band_top || cy > band_bottom) continue;
+    if (y == 0 && y + h == ink.rows) continue;  // frame edges running through
+    (void)x;
+    keep[i] = 1;
+    ++kept;
+  }
+  cv::Mat out(ink.size(), CV_8UC1, cv::Scalar(255));
+  if (kept == 0) {
+    out.setTo(0, ink);
+    return out;
+  }
+  for (int r = 0; r < labels.rows; ++r) {
+    const int* l = labels.ptr<int>(r);
+    uint8_t* o = out.ptr<uint8_t>(r);
+    for (int c = 0; c < labels.cols; ++c) {
+      if (keep[l[c]]) o[c] = 0;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+cv::Mat StraightenRow(const cv::Mat& grey, const CharRow& row, int char_px, double margin_x,
+                      double margin_y) {
+  const double s = char_px / std::max(1.0, row.char_height);
+  const double h = row.char_height;
+  const int width = std::max(8, static_cast<int>(std::lround((row.Length() + 2 * margin_x * h) * s)));
+  const int height = std::max(8, static_cast<int>(std::lround(h * (1 + 2 * margin_y) * s)));
+  const cv::Point2f c = row.Center();
+  const double cs = std::cos(row.angle), sn = std::sin(row.angle);
+  // Destination (u, v) to source (x, y).
+  cv::Mat m = (cv::Mat_<double>(2, 3) << cs / s, -sn / s,
+               c.x - (width / 2.0 * cs - height / 2.0 * sn) / s, sn / s, cs / s,
+               c.y - (width / 2.0 * sn + height / 2.0 * cs) / s);
+  cv::Mat out;
+  cv::warpAffine(grey, out, m, cv::Size(width, height), cv::INTER_CUBIC | cv::WARP_INVERSE_MAP,
+                 cv::BORDER_REPLICATE);
+  if (row.light_on_dark) cv::bitwise_not(out, out);
+  return out;
+}
+
+std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
+                                  int first_way, int last_way) {
+  cv::Mat line = StraightenRow(grey, row, kCharPx, 0.45, 0.45);
+  cv::normalize(line, line, 0, 255, cv::NORM_MINMAX);
+  cv::Mat smooth, otsu;
+  cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
+  cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  line = Unslant(line, otsu);
+  cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
+  cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+
+  std::vector<PlateReading> readings;
+  auto read = [&](const cv::Mat& img) {
+    PlateReading r = reader.impl().ReadLine(img);
+    if (!r.empty()) readings.push_back(std::move(r));
+  };
+  if (first_way <= 0 && last_way >= 0) read(CleanLine(otsu));
+  if (first_way <= 1 && last_way >= 1) read(line);
+  if (first_way <= 2 && last_way >= 2) {
+    cv::Mat local;
+    cv::adaptiveThreshold(smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV,
+                          kCharPx | 1, 6);
+    read(CleanLine(local));
+  }
+  return readings;
+}
+
+}  // namespace detail
+}  // namespace scanline

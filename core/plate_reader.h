@@ -1,0 +1,70 @@
+// Reading the characters of one plate with a warm Tesseract engine, and ranking the readings.
+//
+// A plate is read as one text line restricted to A-Z and 0-9, with Tesseract's dictionaries
+// off. The straightened crop is binarised more than one way (each way fails on different
+// plates: a global threshold on uneven light, a local one on thin strokes); every reading
+// keeps, for each character, Tesseract's alternatives with their probabilities, and the
+// letter/digit pairs plates are known to confuse (O/0, I/1, B/8, S/5, Z/2, G/6, D/0, A/4).
+// RankCandidates turns the readings into the N most likely plate texts; a region's patterns
+// put the texts that fit them first.
+//
+// Tesseract's types stay in core/plate_reader.cc.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/image.h"
+#include "core/plate_patterns.h"
+
+namespace scanline {
+
+struct CharChoice {
+  char c = 0;     // A-Z or 0-9
+  float p = 0;    // probability, 0..1
+};
+using CharChoices = std::vector<CharChoice>;  // one character's alternatives, best first
+using PlateReading = std::vector<CharChoices>;  // one reading, left to right
+
+struct PlateText {
+  std::string text;          // A-Z0-9
+  float confidence = 0;      // 0..100
+  bool matches_pattern = false;
+};
+
+// Combines readings of one plate into at most `top_n` ranked texts: every reading's most
+// likely character combinations (best-first over the alternatives), scored by the geometric
+// mean of their characters' probabilities and averaged over the readings. Texts that fit one
+// of the region's patterns come first; a region's same_glyph pairs are applied; readings
+// longer than the region's longest pattern also contribute with an edge character dropped.
+// Pure.
+std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
+                                      const PlateRegion& region, size_t top_n);
+
+// A warm Tesseract engine for plate characters. Not thread-safe: one per worker.
+class PlateReader {
+ public:
+  // `tessdata_dir` holds `model`.traineddata ("eng", or a plate model). Throws
+  // Error(kInternal) when Tesseract cannot initialise.
+  PlateReader(const std::string& tessdata_dir, const std::string& model);
+  ~PlateReader();
+  PlateReader(const PlateReader&) = delete;
+  PlateReader& operator=(const PlateReader&) = delete;
+
+  // Reads one line of plate characters from an image that holds a single plate or its row
+  // of characters, roughly level (the rows found in it are straightened). Returns the
+  // readings, one per binarisation; empty when nothing character-like is found.
+  std::vector<PlateReading> ReadCrop(const Image& crop);
+
+  const std::string& model() const;
+  int64_t recognitions() const;  // Tesseract calls so far
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace scanline

@@ -1,0 +1,116 @@
+// Document templates: what to extract from one type of document, as data.
+//
+// A template names a document type ("receipt"), carries the prompt and model for the LLM
+// engine, and lists fields. Each field has a type, whether it is required or sensitive, how
+// its value is validated and normalised (core/field_types.h), and hints for the rule engine
+// (core/rule_engine.h): label words in several languages, a value pattern, where the value
+// sits relative to its label or on the page. Templates are JSON documents (docs/forms.md
+// gives the format); they live in PostgreSQL with a version number (core/template_store.h)
+// and the built-in ones in templates/*.json.
+//
+// ParseTemplate validates everything a recogniser later relies on (patterns compile, names
+// are unique, enumerations are known), so a stored template never fails at extraction time.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/field_types.h"
+
+namespace scanline {
+
+// How the rule engine looks for a field's value.
+enum class LocateStrategy {
+  kLabel,    // next to a label word ("TOTAL 9.00", "Date:" then the value right or below)
+  kPattern,  // anywhere on the page by value pattern, labels only raising the score
+  kHeader,   // the name block at the top of the page (a receipt's company)
+  kBlock,    // a multi-line block (an address), after another field or near keywords
+  kMrz,      // an element of a machine readable zone (core/mrz.h)
+};
+// "label", "pattern", "header", "block", "mrz".
+std::string_view LocateName(LocateStrategy s);
+
+// Where a value sits relative to its label.
+enum class ValuePosition { kRight, kBelow, kSameLine };
+// "right" (on the same line, after the label), "below" (the line under the label, overlapping
+// it horizontally), "same_line" (anywhere on the label's line, also before it).
+std::string_view PositionName(ValuePosition p);
+
+// Which part of the page a value is expected in.
+enum class PageRegion { kAny, kTop, kBottom };
+std::string_view RegionName(PageRegion r);  // "any", "top", "bottom"
+
+// Which candidate to keep when several score alike.
+enum class Preference { kBest, kFirst, kLast, kLargest };
+std::string_view PreferenceName(Preference p);  // "best", "first", "last", "largest"
+
+struct RuleHints {
+  LocateStrategy locate = LocateStrategy::kLabel;
+  // Label words or phrases by language code ("en", "de", "ms", ...). Matched
+  // case-insensitively with a small edit distance for OCR errors.
+  std::map<std::string, std::vector<std::string>> labels;
+  // Labels whose values must not be taken for this field ("SUBTOTAL" for a total).
+  std::map<std::string, std::vector<std::string>> exclude_labels;
+  // ECMAScript regular expression that finds the value inside a line; "" = by type.
+  std::string value_pattern;
+  std::vector<ValuePosition> positions = {ValuePosition::kRight, ValuePosition::kBelow};
+  PageRegion region = PageRegion::kAny;
+  // Words that make a line more likely to hold the value ("SDN BHD", "GMBH", "JALAN").
+  std::vector<std::string> keywords;
+  int max_lines = 1;  // lines a value may span (addresses); 1..12
+  Preference prefer = Preference::kBest;
+  std::string after;        // kBlock: the field whose lines the block follows ("company")
+  std::string mrz_element;  // kMrz: "document_number", "surname", "birth_date", ...
+};
+
+struct FieldSpec {
+  std::string name;         // [a-z][a-z0-9_]*, unique in the template
+  std::string description;  // for people and for the LLM prompt
+  bool required = false;
+  bool sensitive = false;  // masked in logs, and in responses when asked
+  ValueRules rules;        // type, validation and normalisation
+  RuleHints hints;
+};
+
+struct Template {
+  std::string document_type;  // [a-z][a-z0-9_]{0,63}
+  int version = 0;            // assigned by the store; 0 for a template not stored yet
+  std::string description;
+  std::string prompt;      // instructions for the LLM engine
+  std::string model;       // LLM model name; "" = the configured default
+  std::string ocr_lang = "eng";  // Tesseract languages ("eng+deu")
+  bool key_values = false;  // also return every key -> value pair found by layout
+  std::vector<FieldSpec> fields;
+
+  // The field with this name, or nullptr.
+  const FieldSpec* Field(std::string_view name) const;
+};
+
+// Parses and validates a template document. Throws Error(kUnprocessable) whose detail names
+// the JSON path of the first problem ("fields[2].validation.pattern: invalid regular
+// expression ..."), or Error(kBadRequest) when `json` is not JSON at all. A "version" member
+// is read when present (exports carry it) and otherwise left 0.
+Template ParseTemplate(std::string_view json);
+
+// The template as JSON (the format ParseTemplate reads; includes "version" when non-zero).
+// Round trip: ParseTemplate(TemplateToJson(t)) == t.
+std::string TemplateToJson(const Template& t, bool pretty = false);
+
+bool operator==(const RuleHints& a, const RuleHints& b);
+bool operator==(const FieldSpec& a, const FieldSpec& b);
+bool operator==(const Template& a, const Template& b);
+
+// Reads and parses one template file. Throws Error(kInternal) when unreadable and the
+// errors of ParseTemplate (with the file name in the internal message).
+Template LoadTemplateFile(const std::string& path);
+
+// Every *.json template in `dir`, sorted by document type. Throws like LoadTemplateFile, and
+// Error(kInternal) when two files name the same document type.
+std::vector<Template> LoadTemplateDir(const std::string& dir);
+
+// The labels of a hints map flattened over languages, in a stable order.
+std::vector<std::string> AllLabels(const std::map<std::string, std::vector<std::string>>& labels);
+
+}  // namespace scanline
