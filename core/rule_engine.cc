@@ -16,7 +16,8 @@ namespace {
 // Value patterns used when a field names none, by type.
 constexpr char kDatePattern[] =
     R"(\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[ -]?[A-Za-z]{3,9}\.?[ -,]*\d{2,4}|[A-Za-z]{3,9}\.? \d{1,2},? ?\d{4})\b)";
-constexpr char kMoneyPattern[] = R"(-?\d{1,3}(?:[,.]\d{3})*[.,]\d{2}(?!\d)|-?\d+[.,]\d{2}(?!\d))";
+constexpr char kMoneyPattern[] =
+    R"(-?\d{1,3}(?:[,.]\d{3})*[.,] ?\d{2}(?!\d)|-?\d+[.,] ?\d{2}(?!\d))";
 constexpr char kNumberPattern[] = R"(-?\d+(?:[.,]\d+)?)";
 constexpr char kPhonePattern[] = R"(\+?\(?\d[\d ()./-]{5,18}\d)";
 constexpr char kEmailPattern[] = R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})";
@@ -98,6 +99,21 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
+// Trims spaces and the marks OCR reads from rules, bullets and stains at both ends
+// ("| HON HWA TRADING", "* NAME SDN BHD:"); a closing '.' or ')' stays.
+std::string TrimPunctuation(std::string_view s) {
+  auto noise_front = [](unsigned char c) {
+    return std::isspace(c) || (std::ispunct(c) && c != '(' && c != '&' && c != '#');
+  };
+  auto noise_back = [](unsigned char c) {
+    return std::isspace(c) || (std::ispunct(c) && c != ')' && c != '.' && c != '&');
+  };
+  size_t b = 0, e = s.size();
+  while (b < e && noise_front(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && noise_back(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
 // Text values right of a label start after separators (": ", "- ").
 size_t SkipSeparators(const std::string& text, size_t at) {
   while (at < text.size() && (text[at] == ' ' || text[at] == ':' || text[at] == '-' ||
@@ -117,10 +133,10 @@ bool Excluded(const TextLine& line, const FieldSpec& f, const LabelMatch& label)
   for (const std::string& ex : AllLabels(f.hints.exclude_labels)) {
     LabelMatch m = FindLabel(line, ex);
     if (!m.found) continue;
-    if (!label.found) return true;
-    // Only an exclusion overlapping the label counts: "SUB TOTAL" hides "TOTAL", but
-    // "TOTAL (INCL. GST)" is not hidden by "GST NO" elsewhere on the line.
-    if (m.first_token < label.end_token && label.first_token < m.end_token) return true;
+    // An exclusion read at least as well as the label hides it: "SUB TOTAL" and
+    // "TOTAL (EXCLUDING GST)" hide "TOTAL", but "TOTAL INCL" is not hidden by a fuzzy
+    // reading of it as "TOTAL EXCL".
+    if (!label.found || m.quality >= label.quality - 1e-9) return true;
   }
   return false;
 }
@@ -208,6 +224,7 @@ class FieldFinder {
   std::vector<Candidate> Header(const FieldSpec& f) const {
     std::vector<Candidate> out;
     int rank = 0;
+    const TextLine* previous = nullptr;  // the header line before, for names split in two
     for (const TextLine& line : lines_) {
       if (line.page != 0) break;
       if (!InRegion(line, f.hints.region, sizes_) || rank >= 12) break;
@@ -223,21 +240,41 @@ class FieldFinder {
       }
       if (letters < 3 || letters < 2 * (digits + others)) continue;
       ++rank;
-      if (Excluded(line, f, LabelMatch{})) continue;
+      if (Excluded(line, f, LabelMatch{})) {
+        previous = nullptr;
+        continue;
+      }
       double score = 1.0 - 0.07 * (rank - 1);
+      // Garbled lines (logos read as text) come with low confidence.
+      if (line.confidence > 0 && line.confidence < 55) score *= 0.5;
+      std::string text = TrimPunctuation(line.text);
+      PixelBox box = line.box;
       for (const std::string& k : f.hints.keywords) {
-        if (FindLabel(line, k).found) {
-          score += 0.6;
-          break;
+        LabelMatch m = FindLabel(line, k);
+        if (!m.found) continue;
+        score += 0.6;
+        // A legal form alone on its line ("SDN BHD") ends the name begun on the line above.
+        int outside = 0;
+        for (size_t i = 0; i < line.text.size(); ++i) {
+          if ((i < m.text_begin || i >= m.text_end) &&
+              std::isalpha(static_cast<unsigned char>(line.text[i]))) {
+            ++outside;
+          }
         }
+        if (outside < 3 && previous != nullptr) {
+          text = TrimPunctuation(previous->text) + " " + text;
+          box = UnionBox(previous->box, box);
+        }
+        break;
       }
       Candidate c;
-      c.raw = Trim(line.text);
-      c.box = line.box;
+      c.raw = text;
+      c.box = box;
       c.page = line.page;
       c.line = line.index;
       c.score = score * Validated(c, f);
       out.push_back(std::move(c));
+      previous = &line;
     }
     return out;
   }
@@ -295,6 +332,10 @@ class FieldFinder {
                  const LabelMatch& label, double weight) const {
     Candidate c;
     c.raw = Trim(std::string_view(line.text).substr(m.begin, m.end - m.begin));
+    if (f.rules.type == FieldType::kMoney) {
+      // OCR puts spaces into amounts ("100. 00"); an amount never has one.
+      c.raw.erase(std::remove(c.raw.begin(), c.raw.end(), ' '), c.raw.end());
+    }
     c.box = BoxOf(line, m.begin, m.end);
     c.page = line.page;
     c.line = line.index;

@@ -20,5 +20,8 @@ Config CliConfig();
 void AddMigrateCommand(CLI::App& app);
 void AddOcrCommand(CLI::App& app);
 void AddKeysCommand(CLI::App& app);
+void AddExtractCommand(CLI::App& app);
+void AddFillCommand(CLI::App& app);
+void AddTemplatesCommand(CLI::App& app);
 
 }  // namespace scanline

@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   scanline::AddMigrateCommand(app);
   scanline::AddOcrCommand(app);
   scanline::AddKeysCommand(app);
+  scanline::AddExtractCommand(app);
+  scanline::AddFillCommand(app);
+  scanline::AddTemplatesCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
