@@ -1,8 +1,10 @@
 // The route table: every endpoint of the pool, its method, handler and required scope, in
 // one place. Order matters only for prefix routes (first match wins).
 #include "fcgi/router.h"
+#include "handlers/forms.h"
 #include "handlers/health.h"
 #include "handlers/pool_status.h"
+#include "handlers/templates.h"
 
 namespace scanline {
 
@@ -11,6 +13,10 @@ std::vector<Route> BuildRoutes(const Config& config) {
       {"GET", "/v1/health", HandleHealth, "", false},
       {"GET", config.server.status_path, HandleStatus, "", true},
       {"GET", config.server.metrics_path, HandleMetrics, "", true},
+      {"POST", "/v1/forms/extract", HandleFormsExtract, "forms", false},
+      {"POST", "/v1/forms/fill", HandleFormsFill, "forms", false},
+      {"GET", "/v1/templates*", HandleTemplates, "templates:admin", false},
+      {"POST", "/v1/templates*", HandleTemplates, "templates:admin", false},
   };
   return routes;
 }

@@ -27,6 +27,9 @@
 #include <fstream>
 
 #include "core/database.h"
+#include "core/llm_client.h"
+#include "core/ocr.h"
+#include "core/template_store.h"
 #include "core/log.h"
 #include "core/log_spool.h"
 #include "core/metrics.h"
@@ -286,6 +289,27 @@ int RunWorker(const WorkerSetup& setup) {
   services.redis = &redis;
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
+  // Forms: OCR engines (unless created above), templates, and the LLM client when configured.
+  std::unique_ptr<OcrEngines> forms_ocr;
+  if (services.ocr == nullptr) {
+    try {
+      forms_ocr = MakeOcrEngines(config.ocr);
+      services.ocr = forms_ocr.get();
+    } catch (const Error& e) {
+      LogError("OCR engines: " + std::string(e.detail()) + " " + e.internal());
+    }
+  }
+  TemplateStore templates(database, &redis, config.forms.template_cache_ttl_s);
+  services.templates = &templates;
+  std::unique_ptr<LlmClient> llm;
+  if (!config.llm.endpoint.empty()) {
+    try {
+      llm = std::make_unique<LlmClient>(LlmOptionsFrom(config.llm));
+      services.llm = llm.get();
+    } catch (const Error& e) {
+      LogError("LLM client: " + std::string(e.detail()) + " " + e.internal());
+    }
+  }
   Router router(BuildRoutes(config));
   std::unique_ptr<LogSpoolWriter> spool;
   try {

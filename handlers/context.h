@@ -22,6 +22,8 @@ namespace scanline {
 class Database;     // core/database.h
 class RedisClient;  // core/redis.h
 class OcrEngines;   // core/ocr.h
+class TemplateStore;  // core/template_store.h
+class LlmClient;      // core/llm_client.h
 
 struct Services {
   const Config* config = nullptr;
@@ -31,6 +33,8 @@ struct Services {
   std::function<PoolStatus()> pool_status;        // scoreboard snapshot
   std::function<std::string()> pool_metrics;      // Prometheus text for the whole pool
   OcrEngines* ocr = nullptr;                      // warm Tesseract engines of this worker
+  TemplateStore* templates = nullptr;             // prompt templates (PostgreSQL + Redis)
+  LlmClient* llm = nullptr;                       // null when no LLM endpoint is configured
 };
 
 // The authenticated caller, filled by the signature check before the handler runs.
