@@ -283,7 +283,8 @@ class FieldFinder {
   std::vector<Candidate> Block(const FieldSpec& f, int anchor) const {
     std::vector<Candidate> out;
     const std::vector<std::string> stops = AllLabels(f.hints.exclude_labels);
-    static const std::regex kPostcode(R"(\b\d{5}\b)");
+    // Five digits standing alone (a postcode), not a registration number "(12345-X)".
+    static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
     auto has_keyword = [&](const TextLine& line) {
       for (const std::string& k : f.hints.keywords) {
         if (FindLabel(line, k).found) return true;
