@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <set>
 
 #include "core/label_match.h"
 #include "core/mrz.h"
@@ -112,6 +113,20 @@ std::string TrimPunctuation(std::string_view s) {
   while (b < e && noise_front(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && noise_back(static_cast<unsigned char>(s[e - 1]))) --e;
   return std::string(s.substr(b, e - b));
+}
+
+// OCR repairs of an amount: spaces inside it ("100. 00") go; in a currency written with a
+// decimal point, a lone comma before the last two digits ("37,10") is that point misread.
+void RepairAmount(std::string& raw, const std::string& currency) {
+  raw.erase(std::remove(raw.begin(), raw.end(), ' '), raw.end());
+  static const std::set<std::string> kPointCurrencies = {
+      "MYR", "USD", "SGD", "GBP", "AUD", "CAD", "HKD", "CNY", "JPY", "INR", "PHP", "THB", "NZD"};
+  if (!kPointCurrencies.count(currency)) return;
+  const size_t comma = raw.rfind(',');
+  if (comma != std::string::npos && comma + 3 == raw.size() &&
+      raw.find_first_of(",.") == comma) {
+    raw[comma] = '.';
+  }
 }
 
 // Text values right of a label start after separators (": ", "- ").
@@ -333,10 +348,7 @@ class FieldFinder {
                  const LabelMatch& label, double weight) const {
     Candidate c;
     c.raw = Trim(std::string_view(line.text).substr(m.begin, m.end - m.begin));
-    if (f.rules.type == FieldType::kMoney) {
-      // OCR puts spaces into amounts ("100. 00"); an amount never has one.
-      c.raw.erase(std::remove(c.raw.begin(), c.raw.end(), ' '), c.raw.end());
-    }
+    if (f.rules.type == FieldType::kMoney) RepairAmount(c.raw, f.rules.currency);
     c.box = BoxOf(line, m.begin, m.end);
     c.page = line.page;
     c.line = line.index;
@@ -359,6 +371,11 @@ class FieldFinder {
       const TextLine& below = lines_[j];
       if (below.page != line.page) break;
       if (below.box.y - (line.box.y + line.box.h) > 3 * h) break;
+      // A line with a label of its own ("CASH 20.00" under "TOTAL") holds another value.
+      if (Excluded(below, f, LabelMatch{}) ||
+          FindAnyLabel(below, AllLabels(f.hints.labels)).found) {
+        continue;
+      }
       for (const Match& m : FindMatches(below, pattern, 0, below.text.size())) {
         PixelBox box = BoxOf(below, m.begin, m.end);
         if (box.x + box.w < left || box.x > right) continue;
@@ -388,7 +405,9 @@ const Candidate* Choose(const std::vector<Candidate>& cands, Preference prefer) 
     if (c.score > best->score + 1e-9) best = &c;
   }
   if (prefer == Preference::kBest) return best;
-  const double floor = best->score * 0.8;
+  // first and largest choose among candidates within 20 % of the best; last only among those
+  // tied with it (within 3 %), the later of two equally good readings.
+  const double floor = best->score * (prefer == Preference::kLast ? 0.97 : 0.8);
   const Candidate* pick = nullptr;
   for (const Candidate& c : cands) {
     if (c.score < floor) continue;

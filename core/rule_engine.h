@@ -15,7 +15,8 @@
 //   mrz     - an element of a machine readable zone (core/mrz.h, check digits verified).
 // Every candidate is normalised and validated by its field type (core/field_types.h);
 // invalid candidates keep a fraction of their score, so a valid one wins when there is one.
-// The field's `prefer` then picks among candidates within 20 % of the best score.
+// The field's `prefer` then picks: best, or first/largest among candidates within 20 % of
+// the best score, or last among those tied with it (within 3 %).
 //
 // With template.key_values the engine also returns every key -> value pair found by layout:
 // lines are cut into segments at wide gaps; a segment ending in ':' (or "key: value" inside

@@ -15,6 +15,7 @@
 //   --only receipts|forms   one data set
 //   --first N --skip M      a slice of each set (tuning); default all
 //   --verbose               print every mismatch
+//   --cache-tag TAG         another OCR cache file (e.g. one made with other OCR options)
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -52,6 +53,7 @@ struct Args {
   size_t first = 0;
   size_t skip = 0;
   bool verbose = false;
+  std::string tag = "psm6";  // OCR cache variant: build/ocr_cache/<set>_<tag>.jsonl
 };
 
 std::string ReadAll(const std::string& path) {
@@ -116,7 +118,7 @@ void Receipts(const Args& args) {
   std::vector<std::string> images;
   for (const auto& [image, key] : LabelledDocuments(kData + "/receipts")) images.push_back(image);
   images = Slice(images, args);
-  auto ocr = OcrAll(images, kCacheDir + "/receipts_psm6.jsonl");
+  auto ocr = OcrAll(images, kCacheDir + "/receipts_" + args.tag + ".jsonl");
   EvalReport report;
   Timing timing;
   for (const std::string& image : images) {
@@ -158,7 +160,7 @@ void Forms(const Args& args) {
   }
   std::sort(images.begin(), images.end());
   images = Slice(images, args);
-  auto ocr = OcrAll(images, kCacheDir + "/forms_psm6.jsonl");
+  auto ocr = OcrAll(images, kCacheDir + "/forms_" + args.tag + ".jsonl");
   int tp = 0, predicted = 0, gold_total = 0;
   Timing timing;
   for (const std::string& image : images) {
@@ -234,6 +236,8 @@ int main(int argc, char** argv) {
       args.first = std::stoul(argv[++i]);
     } else if (a == "--skip" && i + 1 < argc) {
       args.skip = std::stoul(argv[++i]);
+    } else if (a == "--cache-tag" && i + 1 < argc) {
+      args.tag = argv[++i];
     } else if (a == "--verbose") {
       args.verbose = true;
     } else {
