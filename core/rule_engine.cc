@@ -151,7 +151,9 @@ bool Excluded(const TextLine& line, const FieldSpec& f, const LabelMatch& label)
     // An exclusion read at least as well as the label hides it: "SUB TOTAL" and
     // "TOTAL (EXCLUDING GST)" hide "TOTAL", but "TOTAL INCL" is not hidden by a fuzzy
     // reading of it as "TOTAL EXCL".
-    if (!label.found || m.quality >= label.quality - 1e-9) return true;
+    // Without a label to compare with, only an exact reading excludes: a fuzzy one would
+    // take "BORONG" for "LORONG".
+    if (!label.found ? m.quality >= 0.99 : m.quality >= label.quality - 1e-9) return true;
   }
   return false;
 }
@@ -255,7 +257,16 @@ class FieldFinder {
       }
       if (letters < 3 || letters < 2 * (digits + others)) continue;
       ++rank;
-      if (Excluded(line, f, LabelMatch{})) {
+      LabelMatch keyword;
+      for (const std::string& k : f.hints.keywords) {
+        keyword = FindLabel(line, k);
+        if (keyword.found) break;
+      }
+      // A keyword ("SDN BHD") outweighs an excluded word ("(TAMAN DAYA)"); a line with a
+      // postcode is an address.
+      static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
+      if (!keyword.found &&
+          (Excluded(line, f, LabelMatch{}) || std::regex_search(line.text, kPostcode))) {
         previous = nullptr;
         continue;
       }
@@ -264,10 +275,16 @@ class FieldFinder {
       if (line.confidence > 0 && line.confidence < 55) score *= 0.5;
       std::string text = TrimPunctuation(line.text);
       PixelBox box = line.box;
-      for (const std::string& k : f.hints.keywords) {
-        LabelMatch m = FindLabel(line, k);
-        if (!m.found) continue;
+      if (keyword.found) {
+        const LabelMatch& m = keyword;
         score += 0.6;
+        // A keyword read with an OCR error is written as the template spells it
+        // ("SON BHD" -> "SDN BHD").
+        if (m.quality < 0.99 && m.text_end <= line.text.size()) {
+          std::string fixed = line.text.substr(0, m.text_begin) + m.label +
+                              line.text.substr(m.text_end);
+          text = TrimPunctuation(fixed);
+        }
         // A legal form alone on its line ("SDN BHD") ends the name begun on the line above.
         int outside = 0;
         for (size_t i = 0; i < line.text.size(); ++i) {
@@ -280,7 +297,6 @@ class FieldFinder {
           text = TrimPunctuation(previous->text) + " " + text;
           box = UnionBox(previous->box, box);
         }
-        break;
       }
       Candidate c;
       c.raw = text;
