@@ -519,6 +519,20 @@ std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
     return s.size() >= 2 && s.back() == ':' &&
            std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::isalpha(c); });
   };
+  // A printed label without a colon: a few words with letters, not a number, not a sentence.
+  auto label_like = [](const std::string& s) {
+    int words = 1, letters = 0, digits = 0;
+    for (unsigned char c : s) {
+      if (c == ' ') ++words;
+      if (std::isalpha(c)) ++letters;
+      if (std::isdigit(c)) ++digits;
+    }
+    return words <= 4 && letters >= 3 && digits == 0 && s.back() != '.' &&
+           std::isupper(static_cast<unsigned char>(s[0]));
+  };
+  auto value_like = [](const std::string& s) {
+    return !s.empty() && s.back() != ':';
+  };
   std::vector<KeyValuePair> out;
   std::vector<bool> used(segs.size(), false);
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -536,8 +550,9 @@ std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
         continue;
       }
     }
-    if (!is_key(s.text)) continue;
-    // Right on the same row, else below.
+    const bool colon_key = is_key(s.text);
+    if (!colon_key && !label_like(s.text)) continue;
+    // Right on the same row, else below (a key without a colon only right of it).
     int best = -1;
     int best_dx = 1 << 30;
     const int cy = s.box.y + s.box.h / 2;
@@ -551,7 +566,9 @@ std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
         best_dx = dx;
       }
     }
-    double confidence = 0.7;
+    double confidence = colon_key ? 0.7 : 0.4;
+    if (best >= 0 && !colon_key && !value_like(segs[best].text)) best = -1;
+    if (best < 0 && !colon_key) continue;
     if (best < 0) {
       int best_dy = 1 << 30;
       for (size_t j = 0; j < segs.size(); ++j) {
@@ -569,7 +586,7 @@ std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
     }
     if (best < 0) continue;
     used[best] = true;
-    std::string key = s.text.substr(0, s.text.size() - 1);
+    std::string key = colon_key ? s.text.substr(0, s.text.size() - 1) : s.text;
     out.push_back({Trim(key), segs[best].text, s.box, segs[best].box, s.page, confidence});
   }
   return out;
