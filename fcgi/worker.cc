@@ -26,11 +26,14 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/api_keys.h"
+#include "core/crypto.h"
 #include "core/database.h"
 #include "core/log.h"
 #include "core/log_spool.h"
 #include "core/metrics.h"
 #include "core/redis.h"
+#include "core/replay.h"
 #include "fcgi/dispatch.h"
 #include "fcgi/router.h"
 #include "fcgi/scoreboard.h"
@@ -286,6 +289,23 @@ int RunWorker(const WorkerSetup& setup) {
   services.redis = &redis;
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
+  // Signed requests: keys sealed under the master key, signatures remembered for the whole
+  // window in which they could be replayed (2 x the allowed skew).
+  std::unique_ptr<MasterKey> master_key;
+  std::unique_ptr<ApiKeyStore> api_keys;
+  try {
+    master_key = std::make_unique<MasterKey>(LoadMasterKey(MasterKeyPath(config.auth)));
+    api_keys = std::make_unique<ApiKeyStore>(database, *master_key, config.auth.key_cache_ms);
+  } catch (const Error& e) {
+    LogError("API keys unavailable: " + std::string(e.detail()) + " " + e.internal() +
+             "; signed requests will get 503");
+  }
+  ReplayGuard replay(redis, database, 2 * int64_t{config.auth.max_skew_s},
+                     &scoreboard.header().replay_fallback_until);
+  if (api_keys) {
+    services.api_keys = api_keys.get();
+    services.replay = &replay;
+  }
   Router router(BuildRoutes(config));
   std::unique_ptr<LogSpoolWriter> spool;
   try {

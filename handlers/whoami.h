@@ -1,0 +1,12 @@
+// GET /v1/whoami: who the signature says the caller is — key id, name, scopes — and how much
+// of its quota is left after this request. Needs a valid signature of any key, no scope: a
+// client checks its signer and credentials here before calling a recognition endpoint.
+#pragma once
+
+#include "handlers/context.h"
+
+namespace scanline {
+
+Response HandleWhoami(const Request& request, RequestContext& context);
+
+}  // namespace scanline
