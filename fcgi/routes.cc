@@ -11,6 +11,7 @@ std::vector<Route> BuildRoutes(const Config& config) {
   std::vector<Route> routes = {
       {"GET", "/v1/health", HandleHealth, "", false},
       {"GET", "/v1/whoami", HandleWhoami, std::string(kAnyScope), false},
+      {"POST", "/v1/whoami", HandleWhoami, std::string(kAnyScope), false},
       {"GET", config.server.status_path, HandleStatus, "", true},
       {"GET", config.server.metrics_path, HandleMetrics, "", true},
   };

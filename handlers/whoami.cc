@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/crypto.h"
+
 namespace scanline {
 namespace {
 
@@ -34,7 +36,7 @@ void WriteWindow(rapidjson::Writer<rapidjson::StringBuffer>& w, int64_t limit, i
 
 }  // namespace
 
-Response HandleWhoami(const Request&, RequestContext& context) {
+Response HandleWhoami(const Request& request, RequestContext& context) {
   const Caller& caller = context.caller;
   if (caller.key_id.empty()) {
     throw Error(ErrorCode::kMissingAuthorization, "sign the request to learn who you are");
@@ -57,6 +59,12 @@ Response HandleWhoami(const Request&, RequestContext& context) {
   w.Key("per_day");
   WriteWindow(w, caller.limits.per_day, caller.quota.day_count, caller.quota.counted);
   w.EndObject();
+  if (request.method == "POST") {
+    w.Key("body_bytes");
+    w.Uint64(request.body.size());
+    w.Key("body_sha256");
+    w.String(LowerHex(Sha256(request.body)).c_str());
+  }
   w.EndObject();
   Response response;
   response.body = buffer.GetString();
