@@ -199,6 +199,10 @@ Request ReadRequestHead(FCGX_Request& fcgi) {
     std::string_view value = entry.substr(eq + 1);
     std::string header;
     if (name.starts_with("HTTP_")) {
+      // nginx passes every request header as HTTP_*, Content-Type and Content-Length too,
+      // beside the CGI variables: taking both would double them (and break a signature
+      // over content-type).
+      if (name == "HTTP_CONTENT_TYPE" || name == "HTTP_CONTENT_LENGTH") continue;
       name.remove_prefix(5);
     } else if (name != "CONTENT_TYPE" && name != "CONTENT_LENGTH") {
       continue;
