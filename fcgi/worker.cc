@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/log_spool.h"
 #include "core/metrics.h"
+#include "core/ocr.h"
 #include "core/redis.h"
 #include "fcgi/dispatch.h"
 #include "fcgi/router.h"
@@ -286,6 +287,15 @@ int RunWorker(const WorkerSetup& setup) {
   services.redis = &redis;
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
+  // Warm Tesseract engines for the worker's life (ocr.preload_langs initialised now). A
+  // worker that cannot start them still serves the other endpoints; OCR then answers 500.
+  std::unique_ptr<OcrEngines> ocr;
+  try {
+    ocr = MakeOcrEngines(config.ocr);
+    services.ocr = ocr.get();
+  } catch (const Error& e) {
+    LogError("OCR engines: " + std::string(e.detail()) + " " + e.internal());
+  }
   Router router(BuildRoutes(config));
   std::unique_ptr<LogSpoolWriter> spool;
   try {
