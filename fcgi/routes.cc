@@ -4,12 +4,15 @@
 #include "handlers/health.h"
 #include "handlers/ocr.h"
 #include "handlers/pool_status.h"
+#include "handlers/whoami.h"
 
 namespace scanline {
 
 std::vector<Route> BuildRoutes(const Config& config) {
   std::vector<Route> routes = {
       {"GET", "/v1/health", HandleHealth, "", false},
+      {"GET", "/v1/whoami", HandleWhoami, std::string(kAnyScope), false},
+      {"POST", "/v1/whoami", HandleWhoami, std::string(kAnyScope), false},
       {"GET", config.server.status_path, HandleStatus, "", true},
       {"GET", config.server.metrics_path, HandleMetrics, "", true},
       {"POST", "/v1/ocr", HandleOcr, "ocr", false},
