@@ -2,6 +2,7 @@
 // one place. Order matters only for prefix routes (first match wins).
 #include "fcgi/router.h"
 #include "handlers/health.h"
+#include "handlers/ocr.h"
 #include "handlers/pool_status.h"
 #include "handlers/whoami.h"
 
@@ -14,6 +15,7 @@ std::vector<Route> BuildRoutes(const Config& config) {
       {"POST", "/v1/whoami", HandleWhoami, std::string(kAnyScope), false},
       {"GET", config.server.status_path, HandleStatus, "", true},
       {"GET", config.server.metrics_path, HandleMetrics, "", true},
+      {"POST", "/v1/ocr", HandleOcr, "ocr", false},
   };
   return routes;
 }

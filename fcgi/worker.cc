@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "core/log_spool.h"
 #include "core/metrics.h"
+#include "core/ocr.h"
 #include "core/redis.h"
 #include "core/replay.h"
 #include "fcgi/dispatch.h"
@@ -293,6 +294,15 @@ int RunWorker(const WorkerSetup& setup) {
   services.redis = &redis;
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
+  // Warm Tesseract engines for the worker's life (ocr.preload_langs initialised now). A
+  // worker that cannot start them still serves the other endpoints; OCR then answers 500.
+  std::unique_ptr<OcrEngines> ocr;
+  try {
+    ocr = MakeOcrEngines(config.ocr);
+    services.ocr = ocr.get();
+  } catch (const Error& e) {
+    LogError("OCR engines: " + std::string(e.detail()) + " " + e.internal());
+  }
   // Signed requests: keys sealed under the master key, signatures remembered for the whole
   // window in which they could be replayed (2 x the allowed skew).
   std::unique_ptr<MasterKey> master_key;
