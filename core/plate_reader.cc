@@ -349,29 +349,41 @@ cv::Mat StraightenRow(const cv::Mat& grey, const CharRow& row, int char_px, doub
   return out;
 }
 
-std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
-                                  int first_way, int last_way) {
+RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
+  RowImages images;
   cv::Mat line = StraightenRow(grey, row, kCharPx, 0.45, 0.45);
   cv::normalize(line, line, 0, 255, cv::NORM_MINMAX);
   cv::Mat smooth, otsu;
   cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
   cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
-  line = Unslant(line, otsu);
-  cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
-  cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  images.line = Unslant(line, otsu);
+  cv::GaussianBlur(images.line, images.smooth, cv::Size(3, 3), 0);
+  cv::threshold(images.smooth, images.otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  return images;
+}
 
+PlateReading ReadRowWay(PlateReader& reader, const RowImages& images, int way) {
+  switch (way) {
+    case 0:
+      return reader.impl().ReadLine(CleanLine(images.otsu));
+    case 1:
+      return reader.impl().ReadLine(images.line);
+    default: {
+      cv::Mat local;
+      cv::adaptiveThreshold(images.smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C,
+                            cv::THRESH_BINARY_INV, kCharPx | 1, 6);
+      return reader.impl().ReadLine(CleanLine(local));
+    }
+  }
+}
+
+std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
+                                  int first_way, int last_way) {
+  const RowImages images = PrepareRow(grey, row);
   std::vector<PlateReading> readings;
-  auto read = [&](const cv::Mat& img) {
-    PlateReading r = reader.impl().ReadLine(img);
+  for (int way = first_way; way <= last_way; ++way) {
+    PlateReading r = ReadRowWay(reader, images, way);
     if (!r.empty()) readings.push_back(std::move(r));
-  };
-  if (first_way <= 0 && last_way >= 0) read(CleanLine(otsu));
-  if (first_way <= 1 && last_way >= 1) read(line);
-  if (first_way <= 2 && last_way >= 2) {
-    cv::Mat local;
-    cv::adaptiveThreshold(smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV,
-                          kCharPx | 1, 6);
-    read(CleanLine(local));
   }
   return readings;
 }
