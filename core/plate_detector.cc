@@ -2,7 +2,7 @@
 // core/plate_detector.h); and the plate's outline around a row (rectification).
 //
 // Choices a reader might question:
-// - Cascades run on a copy at most 960 pixels wide with a coarse scale step (1.15): they are
+// - Cascades run on a copy at most 640 pixels wide with a coarse scale step (1.2): they are
 //   a second opinion that adds recall where the row finder missed a plate (low contrast,
 //   broken characters), not the main detector, and must stay cheap on a 1280x720 frame.
 // - A box from a cascade or ONNX becomes a candidate only through a row of characters found
@@ -37,7 +37,7 @@ struct PlateDetector::Impl {
 namespace detail {
 namespace {
 
-constexpr int kCascadeMaxWidth = 960;  // pixels
+constexpr int kCascadeMaxWidth = 640;  // pixels
 constexpr int kOnnxInput = 640;        // pixels, square
 
 // A box (image pixels) from a cascade or ONNX: the best row of characters inside it.
@@ -74,7 +74,7 @@ std::vector<cv::Rect> CascadeBoxes(PlateDetector::Impl& impl, const cv::Mat& gre
   cv::equalizeHist(small, small);
   for (auto& cascade : impl.cascades) {
     std::vector<cv::Rect> found;
-    cascade.detectMultiScale(small, found, 1.15, 3, 0, cv::Size(40, 12));
+    cascade.detectMultiScale(small, found, 1.2, 3, 0, cv::Size(30, 10));
     for (const auto& r : found) {
       boxes.emplace_back(cvRound(r.x / f), cvRound(r.y / f), cvRound(r.width / f),
                          cvRound(r.height / f));

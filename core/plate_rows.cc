@@ -69,6 +69,20 @@ std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool l
                              static_cast<int>(std::floor(search.max_char_height * scale)));
   if (min_h > max_h) return {};
   std::vector<Blob> blobs = CharBlobs(binary, min_h, max_h);
+  // Characters joined to the plate's frame or to each other by a pixel or two of blur are
+  // parted by one erosion; the eroded blobs add to the others (grown back by the pixel).
+  cv::Mat eroded;
+  cv::erode(binary, eroded, cv::Mat());
+  for (Blob b : CharBlobs(eroded, std::max(kLevelMinHeight, min_h - 2), max_h)) {
+    b.r = cv::Rect(b.r.x - 1, b.r.y - 1, b.r.width + 2, b.r.height + 2);
+    if (b.r.height < min_h) continue;
+    const bool known = std::any_of(blobs.begin(), blobs.end(), [&](const Blob& o) {
+      return std::abs(o.r.x - b.r.x) <= 2 && std::abs(o.r.y - b.r.y) <= 2 &&
+             std::abs(o.r.height - b.r.height) <= 3;
+    });
+    if (!known) blobs.push_back(b);
+  }
+  std::sort(blobs.begin(), blobs.end(), [](const Blob& a, const Blob& b) { return a.r.x < b.r.x; });
   const int n = static_cast<int>(blobs.size());
   std::vector<int> next(n, -1), prev(n, -1);
   std::vector<double> next_gap(n, 1e9);

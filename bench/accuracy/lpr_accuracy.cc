@@ -13,6 +13,7 @@
 // sorted list (a fixed subset for tuning).
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -123,10 +124,12 @@ int main(int argc, char** argv) {
     options.region = set;
     options.enhance = enhance;
     int detected = 0, top1 = 0, top10 = 0, false_plates = 0, enhanced = 0;
-    std::vector<double> ms, ms_hd;
+    std::vector<double> ms, ms_hd, cpu_ms;
     for (const Label& label : labels) {
       const std::string bytes = ReadBytes(label.image);
       const auto start = std::chrono::steady_clock::now();
+      timespec cpu0{}, cpu1{};
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
       scanline::LprResult result;
       try {
         result = scanline::RecognizePlates(engines, bytes, limits, options);
@@ -137,6 +140,8 @@ int main(int argc, char** argv) {
       const double t =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+      cpu_ms.push_back((cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
       ms.push_back(t);
       if (result.info.width * result.info.height <= 1280 * 720) ms_hd.push_back(t);
       if (result.enhanced) ++enhanced;
@@ -176,6 +181,7 @@ int main(int argc, char** argv) {
                     std::filesystem::path(label.image).filename().c_str(), label.plate.c_str(),
                     best_iou, hit1 ? "OK" : (hit10 ? "top10" : "--"),
                     result.enhanced ? " enh" : "", t);
+        for (const auto& st : result.timings) std::printf(" %s=%.0f", st.stage.c_str(), st.ms);
         for (const auto& p : result.plates) {
           std::printf(" [%s %.0f %s]", p.text.c_str(), p.confidence, p.methods.c_str());
         }
@@ -191,13 +197,19 @@ int main(int argc, char** argv) {
     mean = n ? mean / n : 0;
     mean_hd = ms_hd.empty() ? 0 : mean_hd / ms_hd.size();
     const double p90 = n ? sorted[std::min(n - 1, static_cast<size_t>(0.9 * n))] : 0;
+    std::sort(cpu_ms.begin(), cpu_ms.end());
+    double cpu_mean = 0;
+    for (double v : cpu_ms) cpu_mean += v;
+    cpu_mean = n ? cpu_mean / n : 0;
+    const double cpu_p90 = n ? cpu_ms[std::min(n - 1, static_cast<size_t>(0.9 * n))] : 0;
     std::printf(
         "%s: %zu photos, detected %.1f %%, top-1 %.1f %%, top-10 %.1f %%, false %.2f/photo, "
-        "enhanced %d, ms mean %.0f p90 %.0f (<=1280x720: %zu photos, mean %.0f)\n",
+        "enhanced %d, ms mean %.0f p90 %.0f (<=1280x720: %zu photos, mean %.0f), "
+        "cpu ms mean %.0f p90 %.0f\n",
         set.c_str(), n, 100.0 * detected / std::max<size_t>(1, n),
         100.0 * top1 / std::max<size_t>(1, n), 100.0 * top10 / std::max<size_t>(1, n),
         static_cast<double>(false_plates) / std::max<size_t>(1, n), enhanced, mean, p90,
-        ms_hd.size(), mean_hd);
+        ms_hd.size(), mean_hd, cpu_mean, cpu_p90);
     std::fflush(stdout);
   }
   return 0;
