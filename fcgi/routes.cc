@@ -2,6 +2,7 @@
 // one place. Order matters only for prefix routes (first match wins).
 #include "fcgi/router.h"
 #include "handlers/health.h"
+#include "handlers/lpr.h"
 #include "handlers/pool_status.h"
 
 namespace scanline {
@@ -11,6 +12,7 @@ std::vector<Route> BuildRoutes(const Config& config) {
       {"GET", "/v1/health", HandleHealth, "", false},
       {"GET", config.server.status_path, HandleStatus, "", true},
       {"GET", config.server.metrics_path, HandleMetrics, "", true},
+      {"POST", "/v1/lpr", HandleLpr, "lpr", false},
   };
   return routes;
 }

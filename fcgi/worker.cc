@@ -29,8 +29,10 @@
 #include "core/database.h"
 #include "core/log.h"
 #include "core/log_spool.h"
+#include "core/lpr.h"
 #include "core/metrics.h"
 #include "core/redis.h"
+#include "core/tessdata.h"
 #include "fcgi/dispatch.h"
 #include "fcgi/router.h"
 #include "fcgi/scoreboard.h"
@@ -286,6 +288,13 @@ int RunWorker(const WorkerSetup& setup) {
   services.redis = &redis;
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
+  std::unique_ptr<LprEngines> lpr;
+  try {
+    lpr = std::make_unique<LprEngines>(config.lpr, TessdataDir(config.ocr.tessdata_dir));
+    services.lpr = lpr.get();
+  } catch (const Error& e) {
+    LogError("plate recognition: " + e.internal() + "; /v1/lpr will answer 500");
+  }
   Router router(BuildRoutes(config));
   std::unique_ptr<LogSpoolWriter> spool;
   try {

@@ -22,6 +22,7 @@ namespace scanline {
 class Database;     // core/database.h
 class RedisClient;  // core/redis.h
 class OcrEngines;   // core/ocr.h
+class LprEngines;   // core/lpr.h
 
 struct Services {
   const Config* config = nullptr;
@@ -31,6 +32,7 @@ struct Services {
   std::function<PoolStatus()> pool_status;        // scoreboard snapshot
   std::function<std::string()> pool_metrics;      // Prometheus text for the whole pool
   OcrEngines* ocr = nullptr;                      // warm Tesseract engines of this worker
+  LprEngines* lpr = nullptr;                      // warm plate detector and reader
 };
 
 // The authenticated caller, filled by the signature check before the handler runs.
