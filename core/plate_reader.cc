@@ -134,13 +134,32 @@ std::vector<std::pair<std::string, double>> BestCombinations(const PlateReading&
 
 std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
                                       const PlateRegion& region, size_t top_n) {
-  std::map<std::string, double> score;
-  size_t used = 0;
+  // Readings of one length are merged position by position (the mean of each character's
+  // probability over them), so that the best character of each binarisation can combine.
+  std::map<size_t, std::vector<const PlateReading*>> by_length;
   for (const PlateReading& raw : readings) {
-    if (raw.empty()) continue;
+    if (!raw.empty()) by_length[raw.size()].push_back(&raw);
+  }
+  std::vector<std::pair<PlateReading, double>> merged;  // reading, weight
+  for (const auto& [length, group] : by_length) {
+    PlateReading m(length);
+    for (size_t i = 0; i < length; ++i) {
+      std::map<char, float> sum;
+      for (const PlateReading* r : group) {
+        for (const auto& choice : (*r)[i]) sum[choice.c] += choice.p;
+      }
+      for (const auto& [c, p] : sum) m[i].push_back({c, p / group.size()});
+      std::sort(m[i].begin(), m[i].end(),
+                [](const CharChoice& a, const CharChoice& b) { return a.p > b.p; });
+    }
+    merged.emplace_back(std::move(m), static_cast<double>(group.size()));
+  }
+  std::map<std::string, double> score;
+  double used = 0;
+  for (const auto& [raw, weight] : merged) {
     PlateReading reading;
     for (const auto& pos : raw) reading.push_back(Expand(pos, region));
-    ++used;
+    used += weight;
     std::map<std::string, double> mine;  // a text counts once per reading
     auto add = [&](const PlateReading& r, double factor) {
       for (auto& [text, p] : BestCombinations(r, kBestPerReading)) {
@@ -163,7 +182,7 @@ std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
         r = drop_first ? left : right;
       }
     }
-    for (auto& [text, p] : mine) score[text] += p;
+    for (auto& [text, p] : mine) score[text] += p * weight;
   }
   std::vector<PlateText> out;
   if (used == 0) return out;
