@@ -149,10 +149,33 @@ std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool l
     row.char_height = median_h / scale;
     row.angle = angle;
     row.light_on_dark = light;
+    // Fences, railings and grilles make rows of thin bars: characters are about half as
+    // wide as they are tall ('1' and 'I' are the exception, not the rule).
+    std::vector<double> aspects;
+    for (int k : chain) aspects.push_back(blobs[k].r.width / static_cast<double>(blobs[k].r.height));
+    std::nth_element(aspects.begin(), aspects.begin() + aspects.size() / 2, aspects.end());
+    const double median_aspect = aspects[aspects.size() / 2];
+    if (median_aspect < 0.28) continue;
+    // A plate's characters stand on a clean background: little ink in the bands just above
+    // and below them (bars, text blocks and foliage continue there).
+    const int x0 = first.x, x1 = last.x + last.width;
+    const int top = std::min(first.y, last.y), bottom = std::max(first.y + first.height,
+                                                                 last.y + last.height);
+    auto ink = [&](int y0, int y1) {
+      cv::Rect band(x0, y0, x1 - x0, y1 - y0);
+      band &= cv::Rect(0, 0, binary.cols, binary.rows);
+      if (band.area() <= 0) return 0.5;
+      return cv::countNonZero(binary(band)) / static_cast<double>(band.area());
+    };
+    const int pad = std::max(2, static_cast<int>(0.12 * median_h));
+    const int depth = std::max(3, static_cast<int>(0.3 * median_h));
+    const double clutter =
+        std::max(ink(top - pad - depth, top - pad), ink(bottom + pad, bottom + pad + depth));
     const double chars = std::min<double>(chain.size(), 8);
     const double length_ratio = (last.x + last.width - first.x) / median_h;
     // Plates have 5..8 characters over 2.5..7 character heights.
-    row.score = chars + (length_ratio > 2.0 && length_ratio < 8.0 ? 2.0 : 0.0);
+    row.score = chars + (length_ratio > 2.0 && length_ratio < 8.0 ? 2.0 : 0.0) +
+                4.0 * (0.25 - std::min(clutter, 0.5));
     rows.push_back(std::move(row));
   }
   return rows;
