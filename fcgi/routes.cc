@@ -3,6 +3,7 @@
 #include "fcgi/router.h"
 #include "handlers/health.h"
 #include "handlers/ocr.h"
+#include "handlers/lpr.h"
 #include "handlers/pool_status.h"
 #include "handlers/whoami.h"
 
@@ -16,6 +17,7 @@ std::vector<Route> BuildRoutes(const Config& config) {
       {"GET", config.server.status_path, HandleStatus, "", true},
       {"GET", config.server.metrics_path, HandleMetrics, "", true},
       {"POST", "/v1/ocr", HandleOcr, "ocr", false},
+      {"POST", "/v1/lpr", HandleLpr, "lpr", false},
   };
   return routes;
 }

@@ -31,10 +31,12 @@
 #include "core/database.h"
 #include "core/log.h"
 #include "core/log_spool.h"
+#include "core/lpr.h"
 #include "core/metrics.h"
 #include "core/ocr.h"
 #include "core/redis.h"
 #include "core/replay.h"
+#include "core/tessdata.h"
 #include "fcgi/dispatch.h"
 #include "fcgi/router.h"
 #include "fcgi/scoreboard.h"
@@ -319,6 +321,13 @@ int RunWorker(const WorkerSetup& setup) {
   if (api_keys) {
     services.api_keys = api_keys.get();
     services.replay = &replay;
+  }
+  std::unique_ptr<LprEngines> lpr;
+  try {
+    lpr = std::make_unique<LprEngines>(config.lpr, TessdataDir(config.ocr.tessdata_dir));
+    services.lpr = lpr.get();
+  } catch (const Error& e) {
+    LogError("plate recognition: " + e.internal() + "; /v1/lpr will answer 500");
   }
   Router router(BuildRoutes(config));
   std::unique_ptr<LogSpoolWriter> spool;

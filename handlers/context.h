@@ -25,6 +25,7 @@ class RedisClient;  // core/redis.h
 class OcrEngines;   // core/ocr.h
 class ApiKeyStore;  // core/api_keys.h
 class ReplayGuard;  // core/replay.h
+class LprEngines;   // core/lpr.h
 
 struct Services {
   const Config* config = nullptr;
@@ -36,6 +37,7 @@ struct Services {
   OcrEngines* ocr = nullptr;                      // warm Tesseract engines of this worker
   ApiKeyStore* api_keys = nullptr;  // null when the master key is missing: signed requests get 503
   ReplayGuard* replay = nullptr;    // null likewise
+  LprEngines* lpr = nullptr;                      // warm plate detector and reader
 };
 
 // The authenticated caller, filled by the signature check before the handler runs.

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   });
   scanline::AddMigrateCommand(app);
   scanline::AddOcrCommand(app);
+  scanline::AddLprCommand(app);
   scanline::AddKeysCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
