@@ -29,6 +29,7 @@
 #include "core/api_keys.h"
 #include "core/crypto.h"
 #include "core/database.h"
+#include "core/llm_client.h"
 #include "core/log.h"
 #include "core/log_spool.h"
 #include "core/lpr.h"
@@ -36,6 +37,7 @@
 #include "core/ocr.h"
 #include "core/redis.h"
 #include "core/replay.h"
+#include "core/template_store.h"
 #include "core/tessdata.h"
 #include "fcgi/dispatch.h"
 #include "fcgi/router.h"
@@ -328,6 +330,18 @@ int RunWorker(const WorkerSetup& setup) {
     services.lpr = lpr.get();
   } catch (const Error& e) {
     LogError("plate recognition: " + e.internal() + "; /v1/lpr will answer 500");
+  }
+  // Forms: templates (the OCR engines above), and the LLM client when configured.
+  TemplateStore templates(database, &redis, config.forms.template_cache_ttl_s);
+  services.templates = &templates;
+  std::unique_ptr<LlmClient> llm;
+  if (!config.llm.endpoint.empty()) {
+    try {
+      llm = std::make_unique<LlmClient>(LlmOptionsFrom(config.llm));
+      services.llm = llm.get();
+    } catch (const Error& e) {
+      LogError("LLM client: " + std::string(e.detail()) + " " + e.internal());
+    }
   }
   Router router(BuildRoutes(config));
   std::unique_ptr<LogSpoolWriter> spool;

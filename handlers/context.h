@@ -26,6 +26,8 @@ class OcrEngines;   // core/ocr.h
 class ApiKeyStore;  // core/api_keys.h
 class ReplayGuard;  // core/replay.h
 class LprEngines;   // core/lpr.h
+class TemplateStore;  // core/template_store.h
+class LlmClient;      // core/llm_client.h
 
 struct Services {
   const Config* config = nullptr;
@@ -38,6 +40,8 @@ struct Services {
   ApiKeyStore* api_keys = nullptr;  // null when the master key is missing: signed requests get 503
   ReplayGuard* replay = nullptr;    // null likewise
   LprEngines* lpr = nullptr;                      // warm plate detector and reader
+  TemplateStore* templates = nullptr;             // prompt templates (PostgreSQL + Redis)
+  LlmClient* llm = nullptr;                       // null when no LLM endpoint is configured
 };
 
 // The authenticated caller, filled by the signature check before the handler runs.

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   scanline::AddOcrCommand(app);
   scanline::AddLprCommand(app);
   scanline::AddKeysCommand(app);
+  scanline::AddExtractCommand(app);
+  scanline::AddFillCommand(app);
+  scanline::AddTemplatesCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
