@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::array<std::string_view, kMetricEndpoints> kEndpoints = {
     "/v1/health", "/v1/ocr",  "/v1/lpr",  "/v1/forms/extract", "/v1/forms/fill",
-    "/v1/templates", "/status", "/metrics", "unmatched", "other"};
+    "/v1/templates", "/status", "/metrics", "/v1/whoami", "unmatched", "other"};
 constexpr std::array<int, kMetricStatuses> kStatuses = {
     200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415,
     422, 429, 499, 500, 502, 503, 504, 0,   0,   0,   0,   0};
@@ -18,7 +18,7 @@ constexpr std::array<double, kLatencyBuckets - 1> kLatencyBounds = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 constexpr std::array<std::string_view, kMetricStages> kStages = {
     "decode", "preprocess", "recognise", "enhance", "detect",
-    "rectify", "read", "extract", "llm", "other"};
+    "rectify", "read", "extract", "llm", "auth", "other"};
 constexpr std::array<std::string_view, kMetricCaches> kCaches = {"template", "api_key", "result",
                                                                  "replay"};
 
@@ -101,10 +101,16 @@ void RecordRequest(MetricsBlock& block, std::string_view endpoint, int status, d
 
 void RecordAuthFailure(MetricsBlock& block, ErrorCode code) {
   int i = static_cast<int>(code);
-  if (i >= 0 && i < kMetricErrorCodes) block.auth_failures[i].fetch_add(1);
+  if (i >= 0 && i < kMetricErrorCodes) {
+    block.auth_failures[i].fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void SetProcessMetrics(MetricsBlock* block) { g_process_block = block; }
+
+void CountAuthFailure(ErrorCode code) {
+  if (g_process_block) RecordAuthFailure(*g_process_block, code);
+}
 
 void CountCacheLookup(CacheKind cache, bool hit) {
   if (!g_process_block) return;

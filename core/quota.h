@@ -1,5 +1,6 @@
 // Per-key request quotas: requests per minute and per day (UTC), counted in Redis with one
-// INCR per window and key, the window's key expiring with the window.
+// INCR per window and key, the window's key expiring with the window; both windows in one
+// round trip (a Lua script). A request refused by the minute is not counted for the day.
 //
 // Redis holds caches and counters only: when it is down the quota cannot be counted and
 // requests are let through (the per-key nginx rate limit still applies); the caller logs it.

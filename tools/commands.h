@@ -19,6 +19,7 @@ Config CliConfig();
 
 void AddMigrateCommand(CLI::App& app);
 void AddOcrCommand(CLI::App& app);
+void AddLprCommand(CLI::App& app);
 void AddKeysCommand(CLI::App& app);
 void AddExtractCommand(CLI::App& app);
 void AddFillCommand(CLI::App& app);

@@ -1,6 +1,8 @@
 // Throwaway servers for tests (see tests/integration/testbed.h).
 #include "tests/integration/testbed.h"
 
+#include <rapidjson/document.h>
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -24,6 +26,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "core/http.h"
+#include "core/sigv4.h"
 
 namespace scanline::testing {
 namespace {
@@ -313,6 +318,12 @@ Service::Service(const ServiceOptions& options) : options_(options) {
   }
   out.clear();
   if (Shell(cmd, &out) != 0) throw std::runtime_error("nginx-conf failed: " + out);
+  out.clear();
+  if (Shell(std::string(SCANLINE_BINARY_DIR) + "/scanline keys new-master-key " +
+                Quote(master_key_path()),
+            &out) != 0) {
+    throw std::runtime_error("scanline keys new-master-key failed: " + out);
+  }
 
   StartPool();
   nginx_.Start({"nginx", "-c", d + "/nginx.conf", "-g", "daemon off;"}, d + "/nginx.log");
@@ -326,7 +337,32 @@ Service::~Service() {
 
 void Service::StartPool() {
   std::string binary = std::string(SCANLINE_BINARY_DIR) + "/scanline-fcgi";
-  pool_.Start({binary, "--config", config_path()}, dir_.path() + "/pool.log");
+  pool_.Start({binary, "--config", config_path()}, dir_.path() + "/pool.log",
+              {{"SCANLINE_AUTH_MASTER_KEY_FILE", master_key_path()}});
+}
+
+std::string Service::CliCommand() const {
+  return "SCANLINE_AUTH_MASTER_KEY_FILE=" + Quote(master_key_path()) + " " +
+         std::string(SCANLINE_BINARY_DIR) + "/scanline --config " + Quote(config_path());
+}
+
+ApiKey Service::CreateKey(const std::string& scopes, const std::string& extra_flags) {
+  std::string out;
+  std::string cmd = CliCommand() + " keys create --name test --json";
+  if (!scopes.empty()) cmd += " --scopes " + Quote(scopes);
+  if (!extra_flags.empty()) cmd += " " + extra_flags;
+  // stderr would mix into the JSON: keep only stdout.
+  if (Shell(cmd + " 2>" + Quote(dir_.path() + "/keys-create.err"), &out) != 0) {
+    throw std::runtime_error("scanline keys create failed: " + out +
+                             ReadFile(dir_.path() + "/keys-create.err"));
+  }
+  rapidjson::Document doc;
+  doc.Parse(out.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("key_id") ||
+      !doc.HasMember("secret")) {
+    throw std::runtime_error("scanline keys create printed no key: " + out);
+  }
+  return {doc["key_id"].GetString(), doc["secret"].GetString()};
 }
 
 void Service::WaitReady(int timeout_ms) {
@@ -386,6 +422,53 @@ HttpResponse Http(const std::string& method, const std::string& url, const std::
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
   return response;
+}
+
+HttpResponse SignedHttp(const std::string& method, const std::string& url, const ApiKey& key,
+                        const std::string& body, const std::vector<std::string>& headers,
+                        const std::string& region, long timeout_ms, int64_t now_unix_s) {
+  // scheme://host[:port]/path[?query]
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) throw std::runtime_error("SignedHttp: bad url " + url);
+  const size_t path_start = url.find('/', scheme_end + 3);
+  Request request;
+  request.method = method;
+  std::string host = url.substr(scheme_end + 3, path_start == std::string::npos
+                                                     ? std::string::npos
+                                                     : path_start - scheme_end - 3);
+  std::string target = path_start == std::string::npos ? "/" : url.substr(path_start);
+  const size_t q = target.find('?');
+  request.path = target.substr(0, q);
+  request.query = q == std::string::npos ? "" : target.substr(q + 1);
+  request.body = body;
+  request.headers.push_back({"host", host});
+  bool has_content_type = false;
+  for (const std::string& h : headers) {
+    const size_t colon = h.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = h.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = h.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    if (name == "content-type") has_content_type = true;
+    request.headers.push_back({name, value});
+  }
+  if (!has_content_type && (!body.empty() || method == "POST" || method == "PUT")) {
+    request.headers.push_back({"content-type", "application/octet-stream"});
+  }
+  SigV4Params params;
+  params.region = region;
+  const int64_t now = now_unix_s != 0 ? now_unix_s
+                                      : std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count();
+  SignRequest(request, key.id, key.secret, now, params, /*with_content_sha256=*/true);
+  std::vector<std::string> sent;
+  for (const auto& [name, value] : request.headers) {
+    if (name == "host") continue;  // curl sends it from the URL, the same text
+    sent.push_back(name + ": " + value);
+  }
+  return Http(method, url, body, sent, timeout_ms);
 }
 
 FastCgiConnection::FastCgiConnection(const std::string& unix_path) {

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -112,6 +113,12 @@ struct ServiceOptions {
   std::string extra_nginx;
 };
 
+// An API key made for a test: its id and secret.
+struct ApiKey {
+  std::string id;
+  std::string secret;
+};
+
 class Service {
  public:
   explicit Service(const ServiceOptions& options = {});
@@ -133,6 +140,15 @@ class Service {
   void WaitReady(int timeout_ms = 20000);
   // The pool's log so far.
   std::string PoolLog() const;
+  // The master key file the pool and the CLI seal API-key secrets under (handed to both as
+  // SCANLINE_AUTH_MASTER_KEY_FILE, so extra_toml may still have an [auth] section).
+  std::string master_key_path() const { return dir_.path() + "/master.key"; }
+  // `scanline --config <this service's config>` with the master key in its environment, to
+  // run CLI commands against this service's database.
+  std::string CliCommand() const;
+  // Creates an API key with `scopes` ("ocr,lpr"; "" for none) through `scanline keys create`.
+  // `extra_flags` go to that command ("--rpm 5"). Throws std::runtime_error on failure.
+  ApiKey CreateKey(const std::string& scopes, const std::string& extra_flags = "");
 
  private:
   ServiceOptions options_;
@@ -155,6 +171,17 @@ struct HttpResponse {
 HttpResponse Http(const std::string& method, const std::string& url,
                   const std::string& body = "",
                   const std::vector<std::string>& headers = {}, long timeout_ms = 30000);
+
+// The same request signed with AWS Signature Version 4 (service "scanline", `region`) by
+// core/sigv4's client side, as a SigV4 library would: signs host (with the port), x-amz-date,
+// x-amz-content-sha256 and every header in `headers`. A POST with a body and no Content-Type
+// in `headers` is sent as application/octet-stream (signed), since curl would otherwise add
+// an unsigned one. `now_unix_s` 0 = the current time.
+HttpResponse SignedHttp(const std::string& method, const std::string& url, const ApiKey& key,
+                        const std::string& body = "",
+                        const std::vector<std::string>& headers = {},
+                        const std::string& region = "us-east-1", long timeout_ms = 30000,
+                        int64_t now_unix_s = 0);
 
 // A FastCGI client speaking to the pool's socket directly (FastCGI 1.0), for what nginx
 // hides: a request whose body arrives slowly, or never.
