@@ -24,6 +24,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/migrations.h"
+#include "core/template.h"
+#include "core/template_store.h"
 #include "fcgi/master.h"
 
 namespace {
@@ -135,6 +137,14 @@ int main(int argc, char** argv) {
         scanline::LogInfo("applied " + std::to_string(applied.size()) + " schema migrations");
       }
       scanline::CheckSchema(database, migrations);
+      // Built-in templates, as `scanline migrate` loads them: only content not stored yet.
+      scanline::TemplateStore templates(database, nullptr, config.forms.template_cache_ttl_s);
+      const std::string dir = config.forms.templates_dir.empty()
+                                  ? scanline::DataDir("templates")
+                                  : config.forms.templates_dir;
+      for (const std::string& note : templates.LoadBuiltins(scanline::LoadTemplateDir(dir))) {
+        scanline::LogInfo("built-in template " + note);
+      }
     } catch (const scanline::Error& e) {
       if (e.code() == scanline::ErrorCode::kServiceUnavailable) {
         scanline::LogWarning("PostgreSQL unreachable at start (" + e.internal() +
