@@ -200,7 +200,11 @@ class FieldFinder {
           }
           if (matches.empty()) continue;
           const Match& m = TakesLastMatch(f) ? matches.back() : matches.front();
-          out.push_back(Make(f, line, m, label, pos == ValuePosition::kRight ? 1.0 : 0.8));
+          double weight = pos == ValuePosition::kRight ? 1.0 : 0.8;
+          // Several amounts after a label make a table row ("Total 80.91 0.00" in a tax
+          // summary), not the line of one value.
+          if (TakesLastMatch(f) && matches.size() > 1) weight *= 0.8;
+          out.push_back(Make(f, line, m, label, weight));
         } else {
           BelowLabel(f, line, label, pattern, out);
         }
