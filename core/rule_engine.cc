@@ -264,13 +264,22 @@ class FieldFinder {
       LabelMatch keyword;
       for (const std::string& k : f.hints.keywords) {
         keyword = FindLabel(line, k);
-        if (keyword.found) break;
+        // Short keywords ("MART", "CO.") only as printed: a fuzzy one hides in any noise.
+        if (keyword.found && (keyword.quality >= 0.99 || NormaliseLabel(k).size() > 5)) break;
+        keyword.found = false;
       }
-      // A keyword ("SDN BHD") outweighs an excluded word ("(TAMAN DAYA)"); a line with a
-      // postcode is an address.
+      // A keyword ("SDN BHD") outweighs an excluded word before it ("(TAMAN DAYA) SDN BHD"),
+      // not one after it ("COMPANY REG NO"); a line with a postcode is an address.
       static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
-      if (!keyword.found &&
-          (Excluded(line, f, LabelMatch{}) || std::regex_search(line.text, kPostcode))) {
+      bool excluded = false;
+      for (const std::string& ex : AllLabels(f.hints.exclude_labels)) {
+        LabelMatch m = FindLabel(line, ex);
+        if (m.found && m.quality >= 0.99 &&
+            (!keyword.found || m.first_token >= keyword.first_token)) {
+          excluded = true;
+        }
+      }
+      if (excluded || (!keyword.found && std::regex_search(line.text, kPostcode))) {
         previous = nullptr;
         continue;
       }
