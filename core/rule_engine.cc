@@ -510,7 +510,7 @@ std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
       const LineToken& t = line.tokens[i];
       if (i > 0) {
         const LineToken& p = line.tokens[i - 1];
-        if (t.box.x - (p.box.x + p.box.w) > h * 1.5) {
+        if (t.box.x - (p.box.x + p.box.w) > h * 1.0) {
           cur.text = Trim(std::string_view(line.text).substr(begin, p.end - begin));
           segs.push_back(cur);
           cur = Segment{};

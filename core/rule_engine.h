@@ -19,7 +19,7 @@
 // the best score, or last among those tied with it (within 3 %).
 //
 // With template.key_values the engine also returns every key -> value pair found by layout:
-// lines are cut into segments at wide gaps; a segment ending in ':' (or "key: value" inside
+// lines are cut into segments at gaps wider than the line height; a segment ending in ':' (or "key: value" inside
 // one) is a key, its value the segment right of it on the same row or else the segment under
 // it.
 #pragma once
