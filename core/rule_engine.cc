@@ -129,6 +129,17 @@ void RepairAmount(std::string& raw, const std::string& currency) {
   }
 }
 
+// An all-numeric date with the letter O read for a zero ("O4/12/2017") gets its zeros back;
+// dates with month names are left alone.
+void RepairNumericDate(std::string& raw) {
+  for (char c : raw) {
+    if (std::isalpha(static_cast<unsigned char>(c)) && c != 'O' && c != 'o') return;
+  }
+  for (char& c : raw) {
+    if (c == 'O' || c == 'o') c = '0';
+  }
+}
+
 // Text values right of a label start after separators (": ", "- ").
 size_t SkipSeparators(const std::string& text, size_t at) {
   while (at < text.size() && (text[at] == ' ' || text[at] == ':' || text[at] == '-' ||
@@ -378,6 +389,7 @@ class FieldFinder {
     Candidate c;
     c.raw = Trim(std::string_view(line.text).substr(m.begin, m.end - m.begin));
     if (f.rules.type == FieldType::kMoney) RepairAmount(c.raw, f.rules.currency);
+    if (f.rules.type == FieldType::kDate) RepairNumericDate(c.raw);
     c.box = BoxOf(line, m.begin, m.end);
     c.page = line.page;
     c.line = line.index;
