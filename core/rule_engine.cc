@@ -109,9 +109,21 @@ std::string TrimPunctuation(std::string_view s) {
   auto noise_back = [](unsigned char c) {
     return std::isspace(c) || (std::ispunct(c) && c != ')' && c != '.' && c != '&');
   };
+  // Typographic marks OCR makes of specks and rules: « » “ ” ‘ ’ — – • ©, in UTF-8.
+  static const std::string_view kMarks[] = {"\xc2\xab", "\xc2\xbb", "\xe2\x80\x9c",
+                                            "\xe2\x80\x9d", "\xe2\x80\x98", "\xe2\x80\x99",
+                                            "\xe2\x80\x94", "\xe2\x80\x93", "\xe2\x80\xa2",
+                                            "\xc2\xa9"};
   size_t b = 0, e = s.size();
-  while (b < e && noise_front(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && noise_back(static_cast<unsigned char>(s[e - 1]))) --e;
+  for (bool changed = true; changed;) {
+    changed = false;
+    while (b < e && noise_front(static_cast<unsigned char>(s[b]))) ++b, changed = true;
+    while (e > b && noise_back(static_cast<unsigned char>(s[e - 1]))) --e, changed = true;
+    for (std::string_view m : kMarks) {
+      if (e - b >= m.size() && s.substr(b, m.size()) == m) b += m.size(), changed = true;
+      if (e - b >= m.size() && s.substr(e - m.size(), m.size()) == m) e -= m.size(), changed = true;
+    }
+  }
   return std::string(s.substr(b, e - b));
 }
 
@@ -295,8 +307,13 @@ class FieldFinder {
         continue;
       }
       double score = 1.0 - 0.07 * (rank - 1);
-      // Garbled lines (logos read as text) come with low confidence.
+      // Garbled lines (logos read as text) come with low confidence; printed names have
+      // capitals, a line without any is handwriting or noise.
       if (line.confidence > 0 && line.confidence < 55) score *= 0.5;
+      if (std::none_of(line.text.begin(), line.text.end(),
+                       [](unsigned char c) { return std::isupper(c); })) {
+        score *= 0.6;
+      }
       std::string text = TrimPunctuation(line.text);
       PixelBox box = line.box;
       if (keyword.found) {
