@@ -12,8 +12,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/detail/image_mat.h"
 #include "core/config.h"
+#include "core/detail/image_mat.h"
 #include "core/error.h"
 #include "core/label_match.h"
 #include "core/ocr_options.h"
@@ -114,8 +114,8 @@ const std::map<std::string, std::vector<std::string>>& DefaultSynonyms() {
       {"last_name", {"last name", "surname", "family name", "nachname", "nom de famille"}},
       {"surname", {"surname", "last name", "family name"}},
       {"given_names", {"given names", "first name", "forenames"}},
-      {"date_of_birth", {"date of birth", "birth date", "dob", "born", "geburtsdatum",
-                         "date de naissance"}},
+      {"date_of_birth",
+       {"date of birth", "birth date", "dob", "born", "geburtsdatum", "date de naissance"}},
       {"dob", {"date of birth", "birth date", "dob"}},
       {"birth_date", {"date of birth", "birth date", "dob"}},
       {"email", {"email", "e-mail", "email address", "e-mail address", "mail"}},

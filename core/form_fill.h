@@ -35,12 +35,12 @@ struct FillOptions {
 };
 
 struct FillPlacement {
-  std::string key;    // profile key
+  std::string key;  // profile key
   std::string value;
-  std::string label;  // the label text on the form
+  std::string label;    // the label text on the form
   std::string matched;  // the key or synonym that matched the label
   PixelBox label_box;
-  PixelBox value_box;  // where the value is written
+  PixelBox value_box;    // where the value is written
   std::string position;  // "right" or "below"
   double score = 0;      // similarity 0..1
 };

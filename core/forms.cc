@@ -45,9 +45,12 @@ void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const s
 
 std::string_view EngineName(ExtractEngine engine) {
   switch (engine) {
-    case ExtractEngine::kRules: return "rules";
-    case ExtractEngine::kLlm: return "llm";
-    case ExtractEngine::kAuto: return "auto";
+    case ExtractEngine::kRules:
+      return "rules";
+    case ExtractEngine::kLlm:
+      return "llm";
+    case ExtractEngine::kAuto:
+      return "auto";
   }
   return "rules";
 }
@@ -121,8 +124,8 @@ FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
       }
     } catch (const Error& e) {
       if (engine == ExtractEngine::kLlm) throw;
-      LogWarning("forms: LLM fallback for " + t.document_type + " failed: " +
-                 std::string(e.detail()));
+      LogWarning("forms: LLM fallback for " + t.document_type +
+                 " failed: " + std::string(e.detail()));
     }
     result.timings.push_back({"llm", MsSince(start)});
   }

@@ -34,8 +34,8 @@ struct FormExtraction {
   std::vector<ExtractedField> fields;
   std::vector<KeyValuePair> key_values;
   std::vector<std::string> missing_required;
-  std::string llm_model;  // when the model was asked
-  double mean_confidence = 0;  // over found fields, 0..1
+  std::string llm_model;             // when the model was asked
+  double mean_confidence = 0;        // over found fields, 0..1
   std::vector<StageTiming> timings;  // "rules", "llm" (ms)
 };
 

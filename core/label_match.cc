@@ -35,8 +35,8 @@ void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box,
   while (start < word.size()) {
     // Split after a ':' and before a '(' inside the word: "DATE:25/12", "SALES(INCL".
     size_t colon = word.find(':', start);
-    size_t end = colon == std::string_view::npos || colon + 1 >= word.size() ? word.size()
-                                                                              : colon + 1;
+    size_t end =
+        colon == std::string_view::npos || colon + 1 >= word.size() ? word.size() : colon + 1;
     size_t paren = word.find('(', start + 1);
     if (paren != std::string_view::npos && paren < end) end = paren;
     LineToken t;

@@ -19,8 +19,8 @@ namespace scanline {
 // One token of a line: its text normalised for matching, where it sits in the line text, and
 // the box of the OCR word it came from.
 struct LineToken {
-  std::string norm;   // upper case, trimmed of punctuation; may be "" for "-" or ":"
-  size_t begin = 0;   // byte offsets into the line text
+  std::string norm;  // upper case, trimmed of punctuation; may be "" for "-" or ":"
+  size_t begin = 0;  // byte offsets into the line text
   size_t end = 0;
   PixelBox box;
 };
@@ -51,13 +51,13 @@ int AllowedEdits(size_t length);
 
 struct LabelMatch {
   bool found = false;
-  std::string label;         // the label as given
-  size_t first_token = 0;    // tokens [first_token, end_token) of the line
+  std::string label;       // the label as given
+  size_t first_token = 0;  // tokens [first_token, end_token) of the line
   size_t end_token = 0;
-  size_t text_begin = 0;     // byte range in the line text
+  size_t text_begin = 0;  // byte range in the line text
   size_t text_end = 0;
-  double quality = 0;        // 1 for an exact match, down to ~0.7 at the allowed distance
-  PixelBox box;              // union of the matched tokens' boxes
+  double quality = 0;  // 1 for an exact match, down to ~0.7 at the allowed distance
+  PixelBox box;        // union of the matched tokens' boxes
 };
 
 // The best match of `label` in `line` (leftmost among equals); found=false when none is

@@ -58,10 +58,10 @@ std::string CompletionsUrl(std::string endpoint) {
 }
 
 struct Attempt {
-  long status = 0;       // HTTP status; 0 = transport error
+  long status = 0;  // HTTP status; 0 = transport error
   bool timed_out = false;
   std::string body;
-  std::string error;     // transport error text
+  std::string error;  // transport error text
   int retry_after_s = -1;
 };
 
@@ -152,8 +152,9 @@ LlmClient::~LlmClient() = default;
 std::string BuildChatRequest(const Template& t, const std::string& model,
                              const std::string& ocr_text, const std::vector<std::string>& fields) {
   const std::string system =
-      t.prompt + "\n\nAnswer with one JSON object and nothing else. Its members are these "
-                 "fields (null when the document does not show one):\n" +
+      t.prompt +
+      "\n\nAnswer with one JSON object and nothing else. Its members are these "
+      "fields (null when the document does not show one):\n" +
       FieldList(t, fields);
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -250,16 +251,16 @@ LlmAnswer LlmClient::ExtractFields(const Template& t, const std::string& ocr_tex
       LlmAnswer answer = ParseChatResponse(a.body, wanted);
       if (answer.model.empty()) answer.model = model;
       answer.attempts = attempt;
-      answer.latency_ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
+      answer.latency_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
       return answer;
     }
     const bool retryable = a.status == 0 || a.status == 429 || a.status >= 500;
-    last = a.status == 0 ? (a.timed_out ? "timed out after " + std::to_string(options_.timeout_ms) +
-                                              " ms"
-                                        : a.error)
-                         : "HTTP " + std::to_string(a.status);
+    last = a.status == 0
+               ? (a.timed_out ? "timed out after " + std::to_string(options_.timeout_ms) + " ms"
+                              : a.error)
+               : "HTTP " + std::to_string(a.status);
     LogWarning("llm " + url + " attempt " + std::to_string(attempt) + ": " + last);
     if (!retryable || attempt > options_.max_retries) break;
     int wait = delay_ms;

@@ -38,13 +38,20 @@ const std::regex& Compiled(const std::string& pattern) {
 std::string PatternFor(const FieldSpec& f) {
   if (!f.hints.value_pattern.empty()) return f.hints.value_pattern;
   switch (f.rules.type) {
-    case FieldType::kDate: return kDatePattern;
-    case FieldType::kMoney: return kMoneyPattern;
-    case FieldType::kNumber: return kNumberPattern;
-    case FieldType::kPhone: return kPhonePattern;
-    case FieldType::kEmail: return kEmailPattern;
-    case FieldType::kId: return kIdPattern;
-    default: return kTextPattern;
+    case FieldType::kDate:
+      return kDatePattern;
+    case FieldType::kMoney:
+      return kMoneyPattern;
+    case FieldType::kNumber:
+      return kNumberPattern;
+    case FieldType::kPhone:
+      return kPhonePattern;
+    case FieldType::kEmail:
+      return kEmailPattern;
+    case FieldType::kId:
+      return kIdPattern;
+    default:
+      return kTextPattern;
   }
 }
 
@@ -110,10 +117,9 @@ std::string TrimPunctuation(std::string_view s) {
     return std::isspace(c) || (std::ispunct(c) && c != ')' && c != '.' && c != '&');
   };
   // Typographic marks OCR makes of specks and rules: « » “ ” ‘ ’ — – • ©, in UTF-8.
-  static const std::string_view kMarks[] = {"\xc2\xab", "\xc2\xbb", "\xe2\x80\x9c",
-                                            "\xe2\x80\x9d", "\xe2\x80\x98", "\xe2\x80\x99",
-                                            "\xe2\x80\x94", "\xe2\x80\x93", "\xe2\x80\xa2",
-                                            "\xc2\xa9"};
+  static const std::string_view kMarks[] = {
+      "\xc2\xab",     "\xc2\xbb",     "\xe2\x80\x9c", "\xe2\x80\x9d", "\xe2\x80\x98",
+      "\xe2\x80\x99", "\xe2\x80\x94", "\xe2\x80\x93", "\xe2\x80\xa2", "\xc2\xa9"};
   size_t b = 0, e = s.size();
   for (bool changed = true; changed;) {
     changed = false;
@@ -135,8 +141,7 @@ void RepairAmount(std::string& raw, const std::string& currency) {
       "MYR", "USD", "SGD", "GBP", "AUD", "CAD", "HKD", "CNY", "JPY", "INR", "PHP", "THB", "NZD"};
   if (!kPointCurrencies.count(currency)) return;
   const size_t comma = raw.rfind(',');
-  if (comma != std::string::npos && comma + 3 == raw.size() &&
-      raw.find_first_of(",.") == comma) {
+  if (comma != std::string::npos && comma + 3 == raw.size() && raw.find_first_of(",.") == comma) {
     raw[comma] = '.';
   }
 }
@@ -155,7 +160,7 @@ void RepairNumericDate(std::string& raw) {
 // Text values right of a label start after separators (": ", "- ").
 size_t SkipSeparators(const std::string& text, size_t at) {
   while (at < text.size() && (text[at] == ' ' || text[at] == ':' || text[at] == '-' ||
-                               text[at] == '.' || text[at] == '=')) {
+                              text[at] == '.' || text[at] == '=')) {
     ++at;
   }
   return at;
@@ -209,8 +214,8 @@ class FieldFinder {
       if (!label.found || Excluded(line, f, label)) continue;
       for (ValuePosition pos : f.hints.positions) {
         if (pos == ValuePosition::kRight || pos == ValuePosition::kSameLine) {
-          size_t from = pos == ValuePosition::kRight ? SkipSeparators(line.text, label.text_end)
-                                                     : 0;
+          size_t from =
+              pos == ValuePosition::kRight ? SkipSeparators(line.text, label.text_end) : 0;
           auto matches = FindMatches(line, pattern, from, line.text.size());
           if (pos == ValuePosition::kSameLine) {
             // Not inside the label itself.
@@ -322,8 +327,8 @@ class FieldFinder {
         // A keyword read with an OCR error is written as the template spells it
         // ("SON BHD" -> "SDN BHD").
         if (m.quality < 0.99 && m.text_end <= line.text.size()) {
-          std::string fixed = line.text.substr(0, m.text_begin) + m.label +
-                              line.text.substr(m.text_end);
+          std::string fixed =
+              line.text.substr(0, m.text_begin) + m.label + line.text.substr(m.text_end);
           text = TrimPunctuation(fixed);
         }
         // A legal form alone on its line ("SDN BHD") ends the name begun on the line above.
@@ -401,8 +406,8 @@ class FieldFinder {
   }
 
  private:
-  Candidate Make(const FieldSpec& f, const TextLine& line, const Match& m,
-                 const LabelMatch& label, double weight) const {
+  Candidate Make(const FieldSpec& f, const TextLine& line, const Match& m, const LabelMatch& label,
+                 double weight) const {
     Candidate c;
     c.raw = Trim(std::string_view(line.text).substr(m.begin, m.end - m.begin));
     if (f.rules.type == FieldType::kMoney) RepairAmount(c.raw, f.rules.currency);
@@ -414,8 +419,7 @@ class FieldFinder {
     c.label = label.found ? label.label : "";
     // A longer label is more specific ("ROUNDED TOTAL" over "TOTAL").
     double specificity = label.found ? std::min(0.15, 0.01 * label.label.size()) : 0;
-    c.score = (label.found ? label.quality : 0.8) * weight * (1.0 + specificity) *
-              Validated(c, f);
+    c.score = (label.found ? label.quality : 0.8) * weight * (1.0 + specificity) * Validated(c, f);
     return c;
   }
 
@@ -572,9 +576,7 @@ std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
     return words <= 4 && letters >= 3 && digits == 0 && s.back() != '.' &&
            std::isupper(static_cast<unsigned char>(s[0]));
   };
-  auto value_like = [](const std::string& s) {
-    return !s.empty() && s.back() != ':';
-  };
+  auto value_like = [](const std::string& s) { return !s.empty() && s.back() != ':'; };
   std::vector<KeyValuePair> out;
   std::vector<bool> used(segs.size(), false);
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -587,8 +589,12 @@ std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
           std::any_of(key.begin(), key.end(), [](unsigned char c) { return std::isalpha(c); }) &&
           !std::isdigit(static_cast<unsigned char>(key.back()))) {
         const int kw = static_cast<int>(s.box.w * (colon + 1) / std::max<size_t>(1, s.text.size()));
-        out.push_back({key, value, {s.box.x, s.box.y, kw, s.box.h},
-                       {s.box.x + kw, s.box.y, s.box.w - kw, s.box.h}, s.page, 0.6});
+        out.push_back({key,
+                       value,
+                       {s.box.x, s.box.y, kw, s.box.h},
+                       {s.box.x + kw, s.box.y, s.box.w - kw, s.box.h},
+                       s.page,
+                       0.6});
         continue;
       }
     }
@@ -660,9 +666,15 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
     out.engine = "rules";
     std::vector<Candidate> cands;
     switch (f.hints.locate) {
-      case LocateStrategy::kLabel: cands = finder.ByLabel(f); break;
-      case LocateStrategy::kPattern: cands = finder.ByPattern(f); break;
-      case LocateStrategy::kHeader: cands = finder.Header(f); break;
+      case LocateStrategy::kLabel:
+        cands = finder.ByLabel(f);
+        break;
+      case LocateStrategy::kPattern:
+        cands = finder.ByPattern(f);
+        break;
+      case LocateStrategy::kHeader:
+        cands = finder.Header(f);
+        break;
       case LocateStrategy::kBlock: {
         auto it = line_of.find(f.hints.after);
         cands = finder.Block(f, it == line_of.end() ? -1 : it->second);

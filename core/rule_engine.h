@@ -19,9 +19,9 @@
 // the best score, or last among those tied with it (within 3 %).
 //
 // With template.key_values the engine also returns every key -> value pair found by layout:
-// lines are cut into segments at gaps wider than the line height; a segment ending in ':' (or "key: value" inside
-// one) is a key, its value the segment right of it on the same row or else the segment under
-// it.
+// lines are cut into segments at gaps wider than the line height; a segment ending in ':' (or "key:
+// value" inside one) is a key, its value the segment right of it on the same row or else the
+// segment under it.
 #pragma once
 
 #include <string>
@@ -36,12 +36,12 @@ namespace scanline {
 struct ExtractedField {
   std::string name;
   bool found = false;
-  TypedValue value;         // raw as printed, normalised, validity and problems
-  double confidence = 0;    // 0..1
-  PixelBox box;             // where the value was read (page pixels)
+  TypedValue value;       // raw as printed, normalised, validity and problems
+  double confidence = 0;  // 0..1
+  PixelBox box;           // where the value was read (page pixels)
   int page = 0;
-  std::string engine;       // "rules" or "llm"
-  std::string label;        // the label the value was found by, if any
+  std::string engine;  // "rules" or "llm"
+  std::string label;   // the label the value was found by, if any
 };
 
 struct KeyValuePair {
@@ -54,7 +54,7 @@ struct KeyValuePair {
 };
 
 struct RuleExtraction {
-  std::vector<ExtractedField> fields;  // one per template field, in template order
+  std::vector<ExtractedField> fields;    // one per template field, in template order
   std::vector<KeyValuePair> key_values;  // when template.key_values
 };
 

@@ -63,8 +63,8 @@ void ScoreDocument(const std::vector<ExtractedField>& fields,
       if (extracted) fp = 1;
       if (labelled) fn = 1;
       if (mismatches && (extracted || labelled)) {
-        mismatches->push_back(name + ": got \"" + (extracted ? got->value.raw : "") +
-                              "\" want \"" + label + "\"");
+        mismatches->push_back(name + ": got \"" + (extracted ? got->value.raw : "") + "\" want \"" +
+                              label + "\"");
       }
     }
     s.true_positives += tp;
@@ -97,8 +97,8 @@ std::map<std::string, std::string> ReadFieldLabels(const std::string& path) {
 std::vector<std::pair<std::string, std::string>> LabelledDocuments(const std::string& dir) {
   namespace fs = std::filesystem;
   std::vector<std::pair<std::string, std::string>> out;
-  const fs::path images = fs::is_directory(fs::path(dir) / "img") ? fs::path(dir) / "img"
-                                                                  : fs::path(dir);
+  const fs::path images =
+      fs::is_directory(fs::path(dir) / "img") ? fs::path(dir) / "img" : fs::path(dir);
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(images, ec)) {
     const std::string ext = entry.path().extension().string();
@@ -117,8 +117,8 @@ std::vector<std::pair<std::string, std::string>> LabelledDocuments(const std::st
 std::string EvalReportText(const EvalReport& report) {
   std::string out;
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%-16s %6s %6s %6s %5s %5s %5s\n", "field", "P", "R", "F1",
-                "tp", "fp", "fn");
+  std::snprintf(buf, sizeof buf, "%-16s %6s %6s %6s %5s %5s %5s\n", "field", "P", "R", "F1", "tp",
+                "fp", "fn");
   out += buf;
   auto row = [&](const FieldScore& s) {
     std::snprintf(buf, sizeof buf, "%-16s %6.3f %6.3f %6.3f %5d %5d %5d\n", s.field.c_str(),

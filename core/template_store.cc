@@ -43,11 +43,11 @@ std::string ToJson(const rapidjson::Value& v) {
 
 [[noreturn]] void NotFound(std::string_view type, int version) {
   if (version > 0) {
-    throw Error(ErrorCode::kNotFound, "no version " + std::to_string(version) +
-                                          " of template \"" + std::string(type) + "\"");
+    throw Error(ErrorCode::kNotFound, "no version " + std::to_string(version) + " of template \"" +
+                                          std::string(type) + "\"");
   }
-  throw Error(ErrorCode::kNotFound, "no active template for document type \"" +
-                                        std::string(type) + "\"");
+  throw Error(ErrorCode::kNotFound,
+              "no active template for document type \"" + std::string(type) + "\"");
 }
 
 void Insert(pqxx::work& tx, const Template& t, int version, bool is_default,
@@ -62,9 +62,11 @@ int NextVersion(pqxx::work& tx, const std::string& type) {
   // Serialises concurrent creators of one type: the row lock of the type's newest version
   // would not exist for a new type, so take a transaction-level advisory lock on its name.
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('prompt_templates:' || $1))", type);
-  return tx.exec_params1("SELECT coalesce(max(version), 0) + 1 FROM prompt_templates"
-                         " WHERE document_type = $1",
-                         type)[0]
+  return tx
+      .exec_params1(
+          "SELECT coalesce(max(version), 0) + 1 FROM prompt_templates"
+          " WHERE document_type = $1",
+          type)[0]
       .as<int>();
 }
 
@@ -72,19 +74,23 @@ void ActivateIn(pqxx::work& tx, const std::string& type, int version, bool recor
   auto exists = tx.exec_params(
       "SELECT 1 FROM prompt_templates WHERE document_type = $1 AND version = $2", type, version);
   if (exists.empty()) NotFound(type, version);
-  tx.exec_params("UPDATE prompt_templates SET status = 'inactive'"
-                 " WHERE document_type = $1 AND status = 'active' AND version <> $2",
-                 type, version);
-  tx.exec_params("UPDATE prompt_templates SET status = 'active'"
-                 " WHERE document_type = $1 AND version = $2",
-                 type, version);
-  tx.exec_params("DELETE FROM prompt_template_splits WHERE document_type = $1"
-                 " AND candidate_version = $2",
-                 type, version);
+  tx.exec_params(
+      "UPDATE prompt_templates SET status = 'inactive'"
+      " WHERE document_type = $1 AND status = 'active' AND version <> $2",
+      type, version);
+  tx.exec_params(
+      "UPDATE prompt_templates SET status = 'active'"
+      " WHERE document_type = $1 AND version = $2",
+      type, version);
+  tx.exec_params(
+      "DELETE FROM prompt_template_splits WHERE document_type = $1"
+      " AND candidate_version = $2",
+      type, version);
   if (record) {
-    tx.exec_params("INSERT INTO prompt_template_activations (document_type, version)"
-                   " VALUES ($1, $2)",
-                   type, version);
+    tx.exec_params(
+        "INSERT INTO prompt_template_activations (document_type, version)"
+        " VALUES ($1, $2)",
+        type, version);
   }
 }
 
@@ -143,10 +149,10 @@ std::string TemplateStore::LoadActiveSet(std::string_view document_type) {
         " WHERE document_type = $1 AND status = 'active'",
         type);
     if (active.empty()) NotFound(type, 0);
-    std::string out = "{\"active\":" +
-                      TemplateToJson(FromRow(active[0][1].as<std::string>(),
-                                             active[0][0].as<int>())) +
-                      ",\"candidate\":";
+    std::string out =
+        "{\"active\":" +
+        TemplateToJson(FromRow(active[0][1].as<std::string>(), active[0][0].as<int>())) +
+        ",\"candidate\":";
     auto split = tx.exec_params(
         "SELECT s.candidate_version, s.candidate_percent, t.definition::text"
         " FROM prompt_template_splits s JOIN prompt_templates t"
@@ -191,8 +197,8 @@ ResolvedTemplate TemplateStore::Resolve(std::string_view document_type, int vers
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("active")) {
     throw Error(ErrorCode::kInternal, "template cache entry unreadable", key);
   }
-  const int percent = doc.HasMember("percent") && doc["percent"].IsInt() ? doc["percent"].GetInt()
-                                                                          : 0;
+  const int percent =
+      doc.HasMember("percent") && doc["percent"].IsInt() ? doc["percent"].GetInt() : 0;
   if (percent > 0 && doc["candidate"].IsObject() && InCandidateShare(split_key, percent)) {
     out.tmpl = ParseTemplate(ToJson(doc["candidate"]));
     out.candidate = true;
@@ -282,8 +288,8 @@ int TemplateStore::Rollback(std::string_view document_type) {
         " WHERE document_type = $1 AND NOT rolled_back ORDER BY id DESC LIMIT 2",
         type);
     if (r.size() < 2) {
-      throw Error(ErrorCode::kConflict, "template \"" + type +
-                                            "\" has no earlier activation to roll back to");
+      throw Error(ErrorCode::kConflict,
+                  "template \"" + type + "\" has no earlier activation to roll back to");
     }
     tx.exec_params("UPDATE prompt_template_activations SET rolled_back = true WHERE id = $1",
                    r[0][0].as<int64_t>());
@@ -297,8 +303,7 @@ int TemplateStore::Rollback(std::string_view document_type) {
   return version;
 }
 
-void TemplateStore::SetSplit(std::string_view document_type, int candidate_version,
-                             int percent) {
+void TemplateStore::SetSplit(std::string_view document_type, int candidate_version, int percent) {
   const std::string type(document_type);
   if (percent < 0 || percent > 99) throw InvalidOption("percent", "must be from 0 to 99");
   WithConnection(database_, [&](pqxx::connection& c) {
@@ -347,8 +352,8 @@ std::string TemplateStore::ExportAll() {
         " ORDER BY document_type");
     first = true;
     for (const auto& row : splits) {
-      out += std::string(first ? "" : ",") + "{\"document_type\":\"" +
-             row[0].as<std::string>() + "\",\"candidate_version\":" + row[1].as<std::string>() +
+      out += std::string(first ? "" : ",") + "{\"document_type\":\"" + row[0].as<std::string>() +
+             "\",\"candidate_version\":" + row[1].as<std::string>() +
              ",\"candidate_percent\":" + row[2].as<std::string>() + "}";
       first = false;
     }
@@ -409,11 +414,12 @@ TemplateStore::ImportResult TemplateStore::Import(std::string_view json,
         ++result.skipped;
         version = same[0][0].as<int>();
       } else {
-        bool taken = version == 0 ||
-                     !tx.exec_params("SELECT 1 FROM prompt_templates WHERE document_type = $1"
-                                     " AND version = $2",
-                                     type, version)
-                          .empty();
+        bool taken =
+            version == 0 || !tx.exec_params(
+                                   "SELECT 1 FROM prompt_templates WHERE document_type = $1"
+                                   " AND version = $2",
+                                   type, version)
+                                 .empty();
         if (taken) {
           const int exported = version;
           version = NextVersion(tx, type);

@@ -31,10 +31,10 @@ struct TemplateVersionInfo {
   std::string document_type;
   int version = 0;
   bool active = false;
-  bool is_default = false;     // loaded from the built-in templates
-  std::string created_at;      // RFC 3339, UTC
-  std::string created_by;      // key id or "migrate"/"cli"; "" when unknown
-  int candidate_percent = 0;   // > 0 when this version is the A/B candidate of its type
+  bool is_default = false;    // loaded from the built-in templates
+  std::string created_at;     // RFC 3339, UTC
+  std::string created_by;     // key id or "migrate"/"cli"; "" when unknown
+  int candidate_percent = 0;  // > 0 when this version is the A/B candidate of its type
   int field_count = 0;
 };
 
@@ -54,8 +54,7 @@ class TemplateStore {
   // A/B candidate for the share of `split_key` hashes the split sends there. Throws
   // Error(kNotFound) for an unknown type or version, Error(kServiceUnavailable) when
   // PostgreSQL is needed and down.
-  ResolvedTemplate Resolve(std::string_view document_type, int version,
-                           std::string_view split_key);
+  ResolvedTemplate Resolve(std::string_view document_type, int version, std::string_view split_key);
 
   // One version straight from PostgreSQL (no cache). Error(kNotFound) when absent.
   Template Get(std::string_view document_type, int version);
@@ -87,8 +86,8 @@ class TemplateStore {
   std::string ExportAll();
 
   struct ImportResult {
-    int created = 0;   // versions stored
-    int skipped = 0;   // identical versions already present
+    int created = 0;                 // versions stored
+    int skipped = 0;                 // identical versions already present
     std::vector<std::string> notes;  // "receipt v3 stored as v5 (v3 differs)"
   };
   // Reads an ExportAll document. A version whose number is free is stored under it; one

@@ -75,10 +75,9 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
   ResolvedTemplate resolved =
       context.services.templates->Resolve(type, version, request.request_id);
   context.log.template_version = resolved.tmpl.version;
-  context.log.stages.push_back(
-      {"template", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             start)
-                       .count()});
+  context.log.stages.push_back({"template", std::chrono::duration<double, std::milli>(
+                                                std::chrono::steady_clock::now() - start)
+                                                .count()});
   const Template& t = resolved.tmpl;
 
   OcrOptions options = FormOcrOptions(t, config.ocr);
@@ -93,8 +92,8 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
   context.log.confidence = result.mean_confidence * 100;
   // Which version answered (A/B); values never reach the log.
   LogInfo("forms extract " + request.request_id + ": " + t.document_type + " v" +
-          std::to_string(t.version) + (resolved.candidate ? " (A/B candidate)" : "") +
-          ", engine " + result.engine + ", " + std::to_string(result.missing_required.size()) +
+          std::to_string(t.version) + (resolved.candidate ? " (A/B candidate)" : "") + ", engine " +
+          result.engine + ", " + std::to_string(result.missing_required.size()) +
           " required field(s) missing");
 
   Response response;

@@ -29,8 +29,8 @@ int IntOption(const QueryParams& query, std::string_view name, int min, int max)
   if (!v) throw InvalidOption(name, "is required");
   static const std::regex kInt("[0-9]{1,7}");
   if (!std::regex_match(*v, kInt) || std::stoi(*v) < min || std::stoi(*v) > max) {
-    throw InvalidOption(name, "must be an integer from " + std::to_string(min) + " to " +
-                                  std::to_string(max));
+    throw InvalidOption(
+        name, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
   }
   return std::stoi(*v);
 }
@@ -102,9 +102,10 @@ Response HandleTemplates(const Request& request, RequestContext& context) {
   if (n == 3 && type == "import" && !get) {
     auto r = store.Import(request.body, context.caller.key_id);
     std::string notes;
-    for (const auto& note : r.notes) notes += (notes.empty() ? "\"" : ",\"") + JsonEscape(note) + "\"";
-    return Json("{\"created\":" + std::to_string(r.created) + ",\"skipped\":" +
-                std::to_string(r.skipped) + ",\"notes\":[" + notes + "]}");
+    for (const auto& note : r.notes)
+      notes += (notes.empty() ? "\"" : ",\"") + JsonEscape(note) + "\"";
+    return Json("{\"created\":" + std::to_string(r.created) +
+                ",\"skipped\":" + std::to_string(r.skipped) + ",\"notes\":[" + notes + "]}");
   }
   static const std::regex kType("[a-z][a-z0-9_]{0,63}");
   if (!std::regex_match(type, kType)) throw Error(ErrorCode::kNotFound, "no such template");
@@ -129,31 +130,31 @@ Response HandleTemplates(const Request& request, RequestContext& context) {
                                                  "\" differs from the path's \"" + type + "\"");
     }
     Template stored = store.Create(t, context.caller.key_id);
-    Response r = Json("{\"document_type\":\"" + stored.document_type + "\",\"version\":" +
-                          std::to_string(stored.version) + "}",
+    Response r = Json("{\"document_type\":\"" + stored.document_type +
+                          "\",\"version\":" + std::to_string(stored.version) + "}",
                       201);
-    r.SetHeader("Location", "/v1/templates/" + type + "/versions/" +
-                                std::to_string(stored.version));
+    r.SetHeader("Location",
+                "/v1/templates/" + type + "/versions/" + std::to_string(stored.version));
     return r;
   }
   if (n == 4 && parts[3] == "activate" && !get) {
     const int version = IntOption(query, "version", 1, 9'999'999);
     store.Activate(type, version);
-    return Json("{\"document_type\":\"" + type + "\",\"active_version\":" +
-                std::to_string(version) + "}");
+    return Json("{\"document_type\":\"" + type +
+                "\",\"active_version\":" + std::to_string(version) + "}");
   }
   if (n == 4 && parts[3] == "rollback" && !get) {
     const int version = store.Rollback(type);
-    return Json("{\"document_type\":\"" + type + "\",\"active_version\":" +
-                std::to_string(version) + "}");
+    return Json("{\"document_type\":\"" + type +
+                "\",\"active_version\":" + std::to_string(version) + "}");
   }
   if (n == 4 && parts[3] == "split" && !get) {
     const int percent = IntOption(query, "percent", 0, 99);
     const int version = percent == 0 ? 0 : IntOption(query, "version", 1, 9'999'999);
     store.SetSplit(type, version, percent);
-    return Json("{\"document_type\":\"" + type + "\",\"candidate_version\":" +
-                std::to_string(version) + ",\"candidate_percent\":" + std::to_string(percent) +
-                "}");
+    return Json("{\"document_type\":\"" + type +
+                "\",\"candidate_version\":" + std::to_string(version) +
+                ",\"candidate_percent\":" + std::to_string(percent) + "}");
   }
   throw Error(ErrorCode::kNotFound, "no such template resource");
 }

@@ -4,7 +4,6 @@
 // process, with the built-in templates (or --template FILE) and no server; JSON out, one
 // object per line with a "file" member when there are several files.
 #include <CLI/CLI.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <sstream>

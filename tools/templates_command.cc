@@ -10,7 +10,6 @@
 //   import FILE                the reverse
 //   eval --type T --data DIR   per-field precision, recall and F1 on a labelled folder
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -148,8 +147,7 @@ void AddTemplatesCommand(CLI::App& app) {
         std::printf("%-16s %7d %-8s %-8s %6d %-20s %s\n", v.document_type.c_str(), v.version,
                     v.active ? "yes" : "", v.is_default ? "yes" : "", v.field_count,
                     v.created_at.c_str(),
-                    v.candidate_percent ? (std::to_string(v.candidate_percent) + "%").c_str()
-                                        : "");
+                    v.candidate_percent ? (std::to_string(v.candidate_percent) + "%").c_str() : "");
       }
     });
   });
@@ -160,8 +158,7 @@ void AddTemplatesCommand(CLI::App& app) {
   show->callback([type, version] {
     Run("show", [&] {
       Stores s;
-      Template t = *version > 0 ? s.store.Get(*type, *version)
-                                : s.store.Resolve(*type, 0, "").tmpl;
+      Template t = *version > 0 ? s.store.Get(*type, *version) : s.store.Resolve(*type, 0, "").tmpl;
       std::cout << TemplateToJson(t, true) << "\n";
     });
   });

@@ -106,10 +106,11 @@ struct Timing {
     std::sort(ms.begin(), ms.end());
     double sum = 0;
     for (double m : ms) sum += m;
-    std::printf("%s extraction time per document (OCR excluded): mean %.2f ms, p95 %.2f ms, "
-                "max %.2f ms over %zu documents\n",
-                what, sum / ms.size(), ms[std::min(ms.size() - 1, ms.size() * 95 / 100)],
-                ms.back(), ms.size());
+    std::printf(
+        "%s extraction time per document (OCR excluded): mean %.2f ms, p95 %.2f ms, "
+        "max %.2f ms over %zu documents\n",
+        what, sum / ms.size(), ms[std::min(ms.size() - 1, ms.size() * 95 / 100)], ms.back(),
+        ms.size());
   }
 };
 
@@ -180,7 +181,8 @@ void Forms(const Args& args) {
       ent.box = {b[0].GetInt(), b[1].GetInt(), b[2].GetInt() - b[0].GetInt(),
                  b[3].GetInt() - b[1].GetInt()};
       entities[ent.id] = ent;
-      for (const auto& l : e["linking"].GetArray()) links.emplace_back(l[0].GetInt(), l[1].GetInt());
+      for (const auto& l : e["linking"].GetArray())
+        links.emplace_back(l[0].GetInt(), l[1].GetInt());
     }
     std::vector<std::pair<int, int>> gold;
     for (const auto& [a, b] : links) {
@@ -216,10 +218,10 @@ void Forms(const Args& args) {
   }
   const double p = predicted ? static_cast<double>(tp) / predicted : 0;
   const double r = gold_total ? static_cast<double>(tp) / gold_total : 0;
-  std::printf("== forms (FUNSD question->answer links), template generic_form key/value pairs\n"
-              "pairs found %d, links %d, right %d: P %.3f R %.3f F1 %.3f over %zu forms\n",
-              predicted, gold_total, tp, p, r, p + r > 0 ? 2 * p * r / (p + r) : 0.0,
-              images.size());
+  std::printf(
+      "== forms (FUNSD question->answer links), template generic_form key/value pairs\n"
+      "pairs found %d, links %d, right %d: P %.3f R %.3f F1 %.3f over %zu forms\n",
+      predicted, gold_total, tp, p, r, p + r > 0 ? 2 * p * r / (p + r) : 0.0, images.size());
   timing.Print("forms:");
 }
 

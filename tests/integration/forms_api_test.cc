@@ -4,7 +4,6 @@
 // and seen by the next extraction, the version used in the request log, scopes enforced, and
 // bad input answered with problems.
 #include <gtest/gtest.h>
-
 #include <rapidjson/document.h>
 
 #include <chrono>
@@ -100,13 +99,14 @@ TEST_F(FormsApiTest, ServesANewVersionAfterActivationAndTheOldOneAfterRollback) 
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(Json(created.body)["version"].GetInt(), 2);
   EXPECT_EQ(Json(Extract("document_type=receipt").body)["template_version"].GetInt(), 1);
-  EXPECT_EQ(Json(Extract("document_type=receipt&template_version=2").body)["template_version"]
-                .GetInt(),
-            2);
+  EXPECT_EQ(
+      Json(Extract("document_type=receipt&template_version=2").body)["template_version"].GetInt(),
+      2);
 
   ASSERT_EQ(SignedHttp("POST", Url("/v1/templates/receipt/activate?version=2"), *admin_).status,
             200);
-  // The next requests (either worker) see it at once (the cache entry was deleted, not left to expire).
+  // The next requests (either worker) see it at once (the cache entry was deleted, not left to
+  // expire).
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(Json(Extract("document_type=receipt").body)["template_version"].GetInt(), 2);
   }
@@ -156,9 +156,9 @@ TEST_F(FormsApiTest, EnforcesScopesAndAnswersBadInputWithProblems) {
   ExpectProblem(SignedHttp("POST", Url("/v1/forms/extract?document_type=receipt"), *forms_,
                            "not an image", {"Content-Type: image/jpeg"}),
                 415, "unsupported_media_type");
-  ExpectProblem(SignedHttp("POST", Url("/v1/forms/fill"), *forms_, *receipt_,
-                           {"Content-Type: image/jpeg"}),
-                400, "bad_request");
+  ExpectProblem(
+      SignedHttp("POST", Url("/v1/forms/fill"), *forms_, *receipt_, {"Content-Type: image/jpeg"}),
+      400, "bad_request");
   ExpectProblem(SignedHttp("POST", Url("/v1/templates/receipt/versions"), *admin_, "{\"x\":1}",
                            {"Content-Type: application/json"}),
                 422, "unprocessable");

@@ -3,6 +3,8 @@
 // (create, activate, roll back, A/B split), a change made by one worker seen by another
 // through the Redis cache, export/import round trip, service with Redis stopped, and the
 // /v1/templates handler.
+#include "handlers/templates.h"
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -15,7 +17,6 @@
 #include "core/redis.h"
 #include "core/template.h"
 #include "core/template_store.h"
-#include "handlers/templates.h"
 #include "tests/integration/testbed.h"
 
 namespace scanline::testing {
@@ -83,9 +84,9 @@ Redis* TemplatesTest::redis_ = nullptr;
 
 TEST_F(TemplatesTest, MigratesUpFromEmptyIdempotentlyAndRefusesANewerSchema) {
   postgres_->Query("CREATE DATABASE mig_empty");
-  Database db(std::regex_replace(postgres_->conninfo(), std::regex("dbname=scanline"),
-                                 "dbname=mig_empty"),
-              3);
+  Database db(
+      std::regex_replace(postgres_->conninfo(), std::regex("dbname=scanline"), "dbname=mig_empty"),
+      3);
   const auto migrations = ReadMigrations(kSql);
   ASSERT_GE(migrations.size(), 3u);
   EXPECT_EQ(SchemaVersion(db), 0);
@@ -204,9 +205,8 @@ TEST_F(TemplatesTest, ExportImportRoundTrip) {
   const std::string exported = store.ExportAll();
 
   postgres_->Query("CREATE DATABASE " + db_name_ + "_copy");
-  Database copy_db(std::regex_replace(conninfo_, std::regex("dbname=\\w+"),
-                                      "dbname=" + db_name_ + "_copy"),
-                   3);
+  Database copy_db(
+      std::regex_replace(conninfo_, std::regex("dbname=\\w+"), "dbname=" + db_name_ + "_copy"), 3);
   ApplyMigrations(copy_db, ReadMigrations(kSql));
   TemplateStore copy(copy_db, nullptr, 60);
   auto result = copy.Import(exported, "test");
@@ -285,8 +285,7 @@ TEST_F(TemplatesTest, AdminHandlerCreatesListsActivatesAndRefusesBadInput) {
             ErrorCode::kUnprocessable);
   EXPECT_EQ(CodeOf([&] { call("POST", "/v1/templates/receipt/activate", "version=abc"); }),
             ErrorCode::kInvalidOption);
-  EXPECT_EQ(CodeOf([&] { call("GET", "/v1/templates/receipt/versions/7"); }),
-            ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf([&] { call("GET", "/v1/templates/receipt/versions/7"); }), ErrorCode::kNotFound);
   EXPECT_EQ(CodeOf([&] { call("GET", "/v1/templates/unknown"); }), ErrorCode::kNotFound);
 }
 

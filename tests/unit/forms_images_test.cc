@@ -75,12 +75,14 @@ OcrEngines* FormsImagesTest::engines_ = nullptr;
 
 TEST_F(FormsImagesTest, ReadsAPassportMrzWithCheckDigits) {
   // The ICAO 9303 part 4 specimen (TD3).
-  Image image = Render(1300, 420, {
-      {"PASSPORT  UTOPIA", 60, 80, 40},
-      {"Surname: ERIKSSON   Given names: ANNA MARIA", 60, 150, 30},
-      {"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", 40, 300, 40, "DejaVuSansMono-Bold.ttf"},
-      {"L898902C36UTO7408122F1204159ZE184226B<<<<<10", 40, 370, 40, "DejaVuSansMono-Bold.ttf"},
-  });
+  Image image = Render(
+      1300, 420,
+      {
+          {"PASSPORT  UTOPIA", 60, 80, 40},
+          {"Surname: ERIKSSON   Given names: ANNA MARIA", 60, 150, 30},
+          {"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", 40, 300, 40, "DejaVuSansMono-Bold.ttf"},
+          {"L898902C36UTO7408122F1204159ZE184226B<<<<<10", 40, 370, 40, "DejaVuSansMono-Bold.ttf"},
+      });
   const Template t = Builtin("id_card");
   const auto pages = Read(image);
   FormExtraction r = ExtractForm(t, pages, ExtractEngine::kRules, nullptr);
@@ -103,11 +105,12 @@ TEST_F(FormsImagesTest, ReadsAPassportMrzWithCheckDigits) {
 TEST_F(FormsImagesTest, ReadsAnIdCardMrzAndFlagsABadCheckDigit) {
   // The ICAO 9303 part 5 TD1 specimen; then the same with the document number altered.
   auto render = [](const std::string& line1) {
-    return Render(1000, 330, {
-        {line1, 40, 120, 40, "DejaVuSansMono-Bold.ttf"},
-        {"7408122F1204159UTO<<<<<<<<<<<6", 40, 190, 40, "DejaVuSansMono-Bold.ttf"},
-        {"ERIKSSON<<ANNA<MARIA<<<<<<<<<<", 40, 260, 40, "DejaVuSansMono-Bold.ttf"},
-    });
+    return Render(1000, 330,
+                  {
+                      {line1, 40, 120, 40, "DejaVuSansMono-Bold.ttf"},
+                      {"7408122F1204159UTO<<<<<<<<<<<6", 40, 190, 40, "DejaVuSansMono-Bold.ttf"},
+                      {"ERIKSSON<<ANNA<MARIA<<<<<<<<<<", 40, 260, 40, "DejaVuSansMono-Bold.ttf"},
+                  });
   };
   const Template t = Builtin("id_card");
   const auto pages = Read(render("I<UTOD231458907<<<<<<<<<<<<<<<"));
@@ -122,21 +125,22 @@ TEST_F(FormsImagesTest, ReadsAnIdCardMrzAndFlagsABadCheckDigit) {
 }
 
 TEST_F(FormsImagesTest, ExtractsAReceiptsFields) {
-  Image image = Render(700, 900, {
-      {"KEDAI BUKU MAJU SDN BHD", 60, 60, 30},
-      {"(123456-X)", 240, 100, 22},
-      {"NO 12, JALAN MERANTI 3,", 120, 140, 24},
-      {"TAMAN SRI MUDA, 40400 SHAH ALAM", 80, 175, 24},
-      {"TAX INVOICE", 250, 240, 26},
-      {"Date: 25/12/2018   Time: 10:15", 40, 300, 24},
-      {"Pencil 2B        2 x 1.50        3.00", 40, 380, 24},
-      {"Notebook A4      1 x 5.90        5.90", 40, 420, 24},
-      {"SUB TOTAL                        8.90", 40, 490, 24},
-      {"GST 6%                           0.53", 40, 530, 24},
-      {"TOTAL (RM)                       9.43", 40, 570, 24},
-      {"CASH                            20.00", 40, 610, 24},
-      {"CHANGE                          10.57", 40, 650, 24},
-  });
+  Image image = Render(700, 900,
+                       {
+                           {"KEDAI BUKU MAJU SDN BHD", 60, 60, 30},
+                           {"(123456-X)", 240, 100, 22},
+                           {"NO 12, JALAN MERANTI 3,", 120, 140, 24},
+                           {"TAMAN SRI MUDA, 40400 SHAH ALAM", 80, 175, 24},
+                           {"TAX INVOICE", 250, 240, 26},
+                           {"Date: 25/12/2018   Time: 10:15", 40, 300, 24},
+                           {"Pencil 2B        2 x 1.50        3.00", 40, 380, 24},
+                           {"Notebook A4      1 x 5.90        5.90", 40, 420, 24},
+                           {"SUB TOTAL                        8.90", 40, 490, 24},
+                           {"GST 6%                           0.53", 40, 530, 24},
+                           {"TOTAL (RM)                       9.43", 40, 570, 24},
+                           {"CASH                            20.00", 40, 610, 24},
+                           {"CHANGE                          10.57", 40, 650, 24},
+                       });
   const Template t = Builtin("receipt");
   FormExtraction r = ExtractForm(t, Read(image), ExtractEngine::kRules, nullptr);
   EXPECT_EQ(Field(r, "company").value.raw, "KEDAI BUKU MAJU SDN BHD");
@@ -147,18 +151,20 @@ TEST_F(FormsImagesTest, ExtractsAReceiptsFields) {
   EXPECT_EQ(Field(r, "total").value.currency, "MYR");
   EXPECT_GT(Field(r, "total").box.w, 0);
   EXPECT_EQ(Field(r, "tax").value.raw, "0.53");
-  EXPECT_EQ(Field(r, "address").value.raw, "NO 12, JALAN MERANTI 3, TAMAN SRI MUDA, 40400 SHAH ALAM");
+  EXPECT_EQ(Field(r, "address").value.raw,
+            "NO 12, JALAN MERANTI 3, TAMAN SRI MUDA, 40400 SHAH ALAM");
   EXPECT_TRUE(r.missing_required.empty());
 }
 
 TEST_F(FormsImagesTest, FillsABlankFormAndWritesTheValuesIn) {
-  Image blank = Render(1200, 700, {
-      {"APPLICATION FORM", 400, 70, 36},
-      {"Full name:", 60, 180, 30},
-      {"Date of birth:", 60, 280, 30},
-      {"E-mail address:", 60, 380, 30},
-      {"Signature", 60, 560, 30},
-  });
+  Image blank = Render(1200, 700,
+                       {
+                           {"APPLICATION FORM", 400, 70, 36},
+                           {"Full name:", 60, 180, 30},
+                           {"Date of birth:", 60, 280, 30},
+                           {"E-mail address:", 60, 380, 30},
+                           {"Signature", 60, 560, 30},
+                       });
   const OcrPage page = Read(blank, 11)[0];
   Profile profile = {{"full_name", "Zoë Müller"},
                      {"dob", "1990-01-02"},

@@ -75,11 +75,11 @@ TEST(LabelMatchTest, ToleratesOcrErrorsInProportionToLength) {
 }
 
 TEST(RuleEngineTest, FindsReceiptFieldsAndSkipsExcludedLabels) {
-  OcrPage page = Page({"ACME TRADING SDN BHD", "(12345-X)", "NO 5, JALAN BESAR 2,",
-                       "TAMAN MAJU, 43000 KAJANG", "TEL: 03-1234 5678", "TAX INVOICE",
-                       "DATE : 03/04/2018 12:30", "ITEM A        2.00", "SUB TOTAL     9.10",
-                       "TOTAL (EXCLUDING GST)   8.58", "GST 6%        0.52",
-                       "ROUNDED TOTAL  9.10", "CASH         20.00", "CHANGE       10.90"});
+  OcrPage page =
+      Page({"ACME TRADING SDN BHD", "(12345-X)", "NO 5, JALAN BESAR 2,", "TAMAN MAJU, 43000 KAJANG",
+            "TEL: 03-1234 5678", "TAX INVOICE", "DATE : 03/04/2018 12:30", "ITEM A        2.00",
+            "SUB TOTAL     9.10", "TOTAL (EXCLUDING GST)   8.58", "GST 6%        0.52",
+            "ROUNDED TOTAL  9.10", "CASH         20.00", "CHANGE       10.90"});
   RuleExtraction r = ExtractWithRules(Receipt(), {page});
   EXPECT_EQ(Get(r, "company").value.raw, "ACME TRADING SDN BHD");
   EXPECT_EQ(Get(r, "address").value.raw, "NO 5, JALAN BESAR 2, TAMAN MAJU, 43000 KAJANG");
@@ -110,8 +110,8 @@ TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
 }
 
 TEST(RuleEngineTest, PairsKeysWithValuesByLayout) {
-  auto pairs = FindKeyValuePairs({Page({"Name:      John Smith", "Phone: 555-1234",
-                                        "Address:", "12 High Street"})});
+  auto pairs = FindKeyValuePairs(
+      {Page({"Name:      John Smith", "Phone: 555-1234", "Address:", "12 High Street"})});
   ASSERT_EQ(pairs.size(), 3u);
   EXPECT_EQ(pairs[0].key, "Name");
   EXPECT_EQ(pairs[0].value, "John Smith");
