@@ -216,8 +216,7 @@ TEST_F(AuthPhasesTest, WhoamiTellsTheKeyAndTheQuotaLeft) {
   EXPECT_NE(body.find("\"key_id\":\"" + key.key_id + "\""), std::string::npos) << body;
   EXPECT_NE(body.find("\"name\":\"billing app\""), std::string::npos) << body;
   EXPECT_NE(body.find("\"scopes\":[\"ocr\",\"forms\"]"), std::string::npos) << body;
-  EXPECT_NE(body.find("\"per_day\":{\"limit\":100,\"used\":2,\"remaining\":98}"),
-            std::string::npos)
+  EXPECT_NE(body.find("\"per_day\":{\"limit\":100,\"used\":2,\"remaining\":98}"), std::string::npos)
       << body;
   // Scope-free, but never unsigned, even with auth.required off.
   config_.auth.required = false;

@@ -103,8 +103,7 @@ class SignedRequestsTest : public ::testing::Test {
         ADD_FAILURE() << "sign.js: " << output;
         continue;
       }
-      replies.push_back(
-          {doc["status"].GetInt(), doc["code"].GetString(), doc["body"].GetString()});
+      replies.push_back({doc["status"].GetInt(), doc["code"].GetString(), doc["body"].GetString()});
     }
     if (replies.empty()) ADD_FAILURE() << "sign.js printed nothing: " << output;
     return replies;
@@ -219,8 +218,8 @@ TEST_F(SignedRequestsTest, ARevokedKeyStopsWorkingWithinFiveSeconds) {
   ApiKey key = service_->CreateKey("ocr");
   // Warm every worker's key cache.
   for (int i = 0; i < 6; ++i) {
-    HttpResponse r = SignedHttp("GET", Url("/v1/whoami?warm=" + std::to_string(i)), key, "",
-                                {}, kRegion);
+    HttpResponse r =
+        SignedHttp("GET", Url("/v1/whoami?warm=" + std::to_string(i)), key, "", {}, kRegion);
     ASSERT_EQ(r.status, 200) << r.body;
   }
   std::string out;
@@ -232,10 +231,9 @@ TEST_F(SignedRequestsTest, ARevokedKeyStopsWorkingWithinFiveSeconds) {
   double last_ok_s = 0;
   int refused = 0;
   while (std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(7)) {
-    HttpResponse r = SignedHttp("GET", Url("/v1/whoami?n=" + std::to_string(++n)), key, "", {},
-                                kRegion);
-    double t =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked_at).count();
+    HttpResponse r =
+        SignedHttp("GET", Url("/v1/whoami?n=" + std::to_string(++n)), key, "", {}, kRegion);
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked_at).count();
     if (r.status == 200) {
       last_ok_s = t;
     } else {
@@ -282,8 +280,7 @@ TEST_F(SignedRequestsTest, MetricsCountSignedTrafficAndAuthFailuresByCode) {
   for (int i = 0; i < 3; ++i) {
     SignedHttp("GET", Url("/v1/whoami?w=" + std::to_string(i)), wrong, "", {}, kRegion);
   }
-  SignedHttp("GET", Url("/v1/whoami"), *key_, "", {}, kRegion, 30000,
-             std::time(nullptr) - 3600);
+  SignedHttp("GET", Url("/v1/whoami"), *key_, "", {}, kRegion, 30000, std::time(nullptr) - 3600);
   std::string after = read();
 
   EXPECT_EQ(value(after, ok) - value(before, ok), 7) << after;
@@ -291,8 +288,7 @@ TEST_F(SignedRequestsTest, MetricsCountSignedTrafficAndAuthFailuresByCode) {
   EXPECT_EQ(value(after, expired) - value(before, expired), 1) << after;
   EXPECT_EQ(value(after, auth_stage) - value(before, auth_stage), 7) << after;
   EXPECT_EQ(value(after, latency) - value(before, latency), 11) << after;
-  EXPECT_GE(Sample(after, "scanline_requests_total{endpoint=\"/v1/whoami\",status=\"401\"}"),
-            4);
+  EXPECT_GE(Sample(after, "scanline_requests_total{endpoint=\"/v1/whoami\",status=\"401\"}"), 4);
   EXPECT_GT(Sample(after, "scanline_cache_lookups_total{cache=\"api_key\",result=\"hit\"}"), 0);
   EXPECT_GE(Sample(after, "scanline_log_spool_bytes"), 0);
   EXPECT_GE(Sample(after, "scanline_pool_worker_restarts_total"), 0);
@@ -375,8 +371,7 @@ TEST_F(SignedRequestsTest, FiveHundredSignedRequestsWithPostgresAwayLeaveFiveHun
 
 std::set<int> Children(int pid) {
   std::set<int> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
-                   "/children");
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
   int c;
   while (in >> c) out.insert(c);
   return out;
