@@ -73,7 +73,6 @@ VerifiedSignature CheckSignature(const Request& request, RequestContext& context
 // Phases 3-6 for one request.
 void Authenticate(const Route& route, const Request& request, RequestContext& context,
                   PhaseNotes& notes) {
-  auto started = std::chrono::steady_clock::now();
   int64_t now_s = static_cast<int64_t>(std::time(nullptr));
   ActiveKey key;
   VerifiedSignature verified = CheckSignature(request, context, now_s, key, notes);
@@ -109,9 +108,6 @@ void Authenticate(const Route& route, const Request& request, RequestContext& co
     // rate limit still holds), and /v1/health reports Redis down.
     LogDebug("quota of " + key.key_id + " not counted: Redis is unavailable");
   }
-  log.stages.push_back(
-      {"auth", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                   .count()});
   if (!caller.quota.allowed) {
     notes.retry_after_s = caller.quota.retry_after_s;
     bool per_minute =
@@ -180,8 +176,21 @@ Response Dispatch(const Router& router, const Request& request, RequestContext& 
           route.path.ends_with('*') ? route.path.substr(0, route.path.size() - 1) : route.path;
       CheckAccess(route, request);
       if (NeedsSignature(route, request, context.services.config->auth)) {
+        // The `auth` stage: how long the checks took, refused or not.
         notes.auth_phase = true;
-        Authenticate(route, request, context, notes);
+        auto started = std::chrono::steady_clock::now();
+        auto record_stage = [&] {
+          log.stages.push_back({"auth", std::chrono::duration<double, std::milli>(
+                                            std::chrono::steady_clock::now() - started)
+                                            .count()});
+        };
+        try {
+          Authenticate(route, request, context, notes);
+        } catch (...) {
+          record_stage();
+          throw;
+        }
+        record_stage();
         notes.auth_phase = false;
       }
       response = route.handler(request, context);

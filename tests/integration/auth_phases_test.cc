@@ -152,6 +152,9 @@ TEST_F(AuthPhasesTest, AKeyWithoutTheRouteScopeGets403AndTheKeyIdIsLogged) {
   EXPECT_EQ(out.log.client_key_id, key.key_id);
   EXPECT_NE(out.response.body.find("forms"), std::string::npos);
   EXPECT_EQ(AuthFailures(*block_, ErrorCode::kMissingScope), 1u);
+  // The time the checks took is kept for refused requests too.
+  ASSERT_EQ(out.log.stages.size(), 1u);
+  EXPECT_EQ(out.log.stages[0].stage, "auth");
 }
 
 TEST_F(AuthPhasesTest, ASignatureIsAcceptedOnce) {

@@ -286,7 +286,7 @@ TEST_F(SignedRequestsTest, MetricsCountSignedTrafficAndAuthFailuresByCode) {
   EXPECT_EQ(value(after, ok) - value(before, ok), 7) << after;
   EXPECT_EQ(value(after, mismatch) - value(before, mismatch), 3) << after;
   EXPECT_EQ(value(after, expired) - value(before, expired), 1) << after;
-  EXPECT_EQ(value(after, auth_stage) - value(before, auth_stage), 7) << after;
+  EXPECT_EQ(value(after, auth_stage) - value(before, auth_stage), 11) << after;  // refused too
   EXPECT_EQ(value(after, latency) - value(before, latency), 11) << after;
   EXPECT_GE(Sample(after, "scanline_requests_total{endpoint=\"/v1/whoami\",status=\"401\"}"), 4);
   EXPECT_GT(Sample(after, "scanline_cache_lookups_total{cache=\"api_key\",result=\"hit\"}"), 0);
