@@ -134,13 +134,32 @@ std::vector<std::pair<std::string, double>> BestCombinations(const PlateReading&
 
 std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
                                       const PlateRegion& region, size_t top_n) {
-  std::map<std::string, double> score;
-  size_t used = 0;
+  // Readings of one length are merged position by position (the mean of each character's
+  // probability over them), so that the best character of each binarisation can combine.
+  std::map<size_t, std::vector<const PlateReading*>> by_length;
   for (const PlateReading& raw : readings) {
-    if (raw.empty()) continue;
+    if (!raw.empty()) by_length[raw.size()].push_back(&raw);
+  }
+  std::vector<std::pair<PlateReading, double>> merged;  // reading, weight
+  for (const auto& [length, group] : by_length) {
+    PlateReading m(length);
+    for (size_t i = 0; i < length; ++i) {
+      std::map<char, float> sum;
+      for (const PlateReading* r : group) {
+        for (const auto& choice : (*r)[i]) sum[choice.c] += choice.p;
+      }
+      for (const auto& [c, p] : sum) m[i].push_back({c, p / group.size()});
+      std::sort(m[i].begin(), m[i].end(),
+                [](const CharChoice& a, const CharChoice& b) { return a.p > b.p; });
+    }
+    merged.emplace_back(std::move(m), static_cast<double>(group.size()));
+  }
+  std::map<std::string, double> score;
+  double used = 0;
+  for (const auto& [raw, weight] : merged) {
     PlateReading reading;
     for (const auto& pos : raw) reading.push_back(Expand(pos, region));
-    ++used;
+    used += weight;
     std::map<std::string, double> mine;  // a text counts once per reading
     auto add = [&](const PlateReading& r, double factor) {
       for (auto& [text, p] : BestCombinations(r, kBestPerReading)) {
@@ -163,7 +182,7 @@ std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
         r = drop_first ? left : right;
       }
     }
-    for (auto& [text, p] : mine) score[text] += p;
+    for (auto& [text, p] : mine) score[text] += p * weight;
   }
   std::vector<PlateText> out;
   if (used == 0) return out;
@@ -349,29 +368,49 @@ cv::Mat StraightenRow(const cv::Mat& grey, const CharRow& row, int char_px, doub
   return out;
 }
 
-std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
-                                  int first_way, int last_way) {
+RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
+  RowImages images;
   cv::Mat line = StraightenRow(grey, row, kCharPx, 0.45, 0.45);
   cv::normalize(line, line, 0, 255, cv::NORM_MINMAX);
   cv::Mat smooth, otsu;
   cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
   cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
-  line = Unslant(line, otsu);
-  cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
-  cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  // Characters cover less than half of their band: when the dark class covers more, the row
+  // was found in the other polarity (the gaps between characters) and the line is inverted.
+  const cv::Rect band(0, otsu.rows / 2 - kCharPx / 3, otsu.cols, 2 * (kCharPx / 3));
+  if (cv::countNonZero(otsu(band)) > 0.5 * band.area()) {
+    cv::bitwise_not(line, line);
+    cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
+    cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  }
+  images.line = Unslant(line, otsu);
+  cv::GaussianBlur(images.line, images.smooth, cv::Size(3, 3), 0);
+  cv::threshold(images.smooth, images.otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  return images;
+}
 
+PlateReading ReadRowWay(PlateReader& reader, const RowImages& images, int way) {
+  switch (way) {
+    case 0:
+      return reader.impl().ReadLine(CleanLine(images.otsu));
+    case 1:
+      return reader.impl().ReadLine(images.line);
+    default: {
+      cv::Mat local;
+      cv::adaptiveThreshold(images.smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C,
+                            cv::THRESH_BINARY_INV, kCharPx | 1, 6);
+      return reader.impl().ReadLine(CleanLine(local));
+    }
+  }
+}
+
+std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
+                                  int first_way, int last_way) {
+  const RowImages images = PrepareRow(grey, row);
   std::vector<PlateReading> readings;
-  auto read = [&](const cv::Mat& img) {
-    PlateReading r = reader.impl().ReadLine(img);
+  for (int way = first_way; way <= last_way; ++way) {
+    PlateReading r = ReadRowWay(reader, images, way);
     if (!r.empty()) readings.push_back(std::move(r));
-  };
-  if (first_way <= 0 && last_way >= 0) read(CleanLine(otsu));
-  if (first_way <= 1 && last_way >= 1) read(line);
-  if (first_way <= 2 && last_way >= 2) {
-    cv::Mat local;
-    cv::adaptiveThreshold(smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV,
-                          kCharPx | 1, 6);
-    read(CleanLine(local));
   }
   return readings;
 }

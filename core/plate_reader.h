@@ -33,9 +33,11 @@ struct PlateText {
   bool matches_pattern = false;
 };
 
-// Combines readings of one plate into at most `top_n` ranked texts: every reading's most
-// likely character combinations (best-first over the alternatives), scored by the geometric
-// mean of their characters' probabilities and averaged over the readings. Texts that fit one
+// Combines readings of one plate into at most `top_n` ranked texts. Readings of one length
+// are merged position by position (each character's probability averaged over them); every
+// merged reading's most likely character combinations (best-first over the alternatives)
+// are scored by the geometric mean of their characters' probabilities, weighted by the
+// number of readings merged, and averaged. Texts that fit one
 // of the region's patterns come first; a region's same_glyph pairs are applied; readings
 // longer than the region's longest pattern also contribute with an edge character dropped.
 // Pure.

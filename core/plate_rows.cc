@@ -69,6 +69,20 @@ std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool l
                              static_cast<int>(std::floor(search.max_char_height * scale)));
   if (min_h > max_h) return {};
   std::vector<Blob> blobs = CharBlobs(binary, min_h, max_h);
+  // Characters joined to the plate's frame or to each other by a pixel or two of blur are
+  // parted by one erosion; the eroded blobs add to the others (grown back by the pixel).
+  cv::Mat eroded;
+  cv::erode(binary, eroded, cv::Mat());
+  for (Blob b : CharBlobs(eroded, std::max(kLevelMinHeight, min_h - 2), max_h)) {
+    b.r = cv::Rect(b.r.x - 1, b.r.y - 1, b.r.width + 2, b.r.height + 2);
+    if (b.r.height < min_h) continue;
+    const bool known = std::any_of(blobs.begin(), blobs.end(), [&](const Blob& o) {
+      return std::abs(o.r.x - b.r.x) <= 2 && std::abs(o.r.y - b.r.y) <= 2 &&
+             std::abs(o.r.height - b.r.height) <= 3;
+    });
+    if (!known) blobs.push_back(b);
+  }
+  std::sort(blobs.begin(), blobs.end(), [](const Blob& a, const Blob& b) { return a.r.x < b.r.x; });
   const int n = static_cast<int>(blobs.size());
   std::vector<int> next(n, -1), prev(n, -1);
   std::vector<double> next_gap(n, 1e9);
@@ -135,10 +149,33 @@ std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool l
     row.char_height = median_h / scale;
     row.angle = angle;
     row.light_on_dark = light;
+    // Fences, railings and grilles make rows of thin bars: characters are about half as
+    // wide as they are tall ('1' and 'I' are the exception, not the rule).
+    std::vector<double> aspects;
+    for (int k : chain) aspects.push_back(blobs[k].r.width / static_cast<double>(blobs[k].r.height));
+    std::nth_element(aspects.begin(), aspects.begin() + aspects.size() / 2, aspects.end());
+    const double median_aspect = aspects[aspects.size() / 2];
+    if (median_aspect < 0.28) continue;
+    // A plate's characters stand on a clean background: little ink in the bands just above
+    // and below them (bars, text blocks and foliage continue there).
+    const int x0 = first.x, x1 = last.x + last.width;
+    const int top = std::min(first.y, last.y), bottom = std::max(first.y + first.height,
+                                                                 last.y + last.height);
+    auto ink = [&](int y0, int y1) {
+      cv::Rect band(x0, y0, x1 - x0, y1 - y0);
+      band &= cv::Rect(0, 0, binary.cols, binary.rows);
+      if (band.area() <= 0) return 0.5;
+      return cv::countNonZero(binary(band)) / static_cast<double>(band.area());
+    };
+    const int pad = std::max(2, static_cast<int>(0.12 * median_h));
+    const int depth = std::max(3, static_cast<int>(0.3 * median_h));
+    const double clutter =
+        std::max(ink(top - pad - depth, top - pad), ink(bottom + pad, bottom + pad + depth));
     const double chars = std::min<double>(chain.size(), 8);
     const double length_ratio = (last.x + last.width - first.x) / median_h;
     // Plates have 5..8 characters over 2.5..7 character heights.
-    row.score = chars + (length_ratio > 2.0 && length_ratio < 8.0 ? 2.0 : 0.0);
+    row.score = chars + (length_ratio > 2.0 && length_ratio < 8.0 ? 2.0 : 0.0) +
+                4.0 * (0.25 - std::min(clutter, 0.5));
     rows.push_back(std::move(row));
   }
   return rows;

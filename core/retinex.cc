@@ -1,9 +1,11 @@
 // Multi-scale Retinex on the luminance (see core/retinex.h).
 //
-// R = log(Y + 1) - (1/n) * sum_i log(G_i * Y + 1) is computed as log(Y + 1) - log(prod_i
-// (G_i * Y + 1)) / n: two vectorised logs per pixel instead of n + 1. The result is stretched
-// to 0..255 between two percentiles (simplest colour balance), and each BGR channel is
-// scaled by the gain the luminance received.
+// R = log(Y + 1) - (1/n) * sum_i log(G_i * Y + 1). Each log-illumination is taken on its
+// downscaled blur (it is smooth), the mean of them is upsampled once, log(Y + 1) comes from a
+// 256-entry table, and stretching and the per-channel gain run in one pass: fresh full-size
+// float images are few, since allocating them (page faults) cost more than the arithmetic
+// here. The result is stretched to 0..255 between two percentiles (simplest colour balance),
+// and each BGR channel is scaled by the gain the luminance received.
 #include "core/retinex.h"
 
 #include <algorithm>
@@ -30,23 +32,27 @@ void CheckInput(const cv::Mat& mat) {
   }
 }
 
-// A Gaussian of `sigma` input pixels, computed at a scale where sigma is about 4 pixels.
-cv::Mat WideBlur(const cv::Mat& y, double sigma) {
+// log(G_sigma * Y + 1) for a Gaussian of `sigma` input pixels, computed on a copy downscaled
+// so that sigma is about 4 pixels there, and returned at `size`.
+cv::Mat LogIllumination(const cv::Mat& y8, double sigma, cv::Size size) {
   const double factor = std::max(1.0, sigma / 4.0);
-  if (factor <= 1.5) {
-    cv::Mat out;
-    cv::GaussianBlur(y, out, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
-    return out;
-  }
-  cv::Size small(std::max(4, static_cast<int>(std::lround(y.cols / factor))),
-                 std::max(4, static_cast<int>(std::lround(y.rows / factor))));
+  cv::Size small(std::max(4, static_cast<int>(std::lround(y8.cols / factor))),
+                 std::max(4, static_cast<int>(std::lround(y8.rows / factor))));
   cv::Mat down;
-  cv::resize(y, down, small, 0, 0, cv::INTER_AREA);
-  const double small_sigma = sigma * small.width / static_cast<double>(y.cols);
-  cv::GaussianBlur(down, down, cv::Size(), small_sigma, small_sigma, cv::BORDER_REFLECT);
-  cv::Mat up;
-  cv::resize(down, up, y.size(), 0, 0, cv::INTER_LINEAR);
-  return up;
+  if (small == y8.size()) {
+    down = y8;
+  } else {
+    cv::resize(y8, down, small, 0, 0, cv::INTER_AREA);
+  }
+  cv::Mat f;
+  down.convertTo(f, CV_32F, 1.0, 1.0);
+  const double small_sigma = sigma * small.width / static_cast<double>(y8.cols);
+  cv::GaussianBlur(f, f, cv::Size(), small_sigma, small_sigma, cv::BORDER_REFLECT);
+  cv::log(f, f);
+  if (f.size() == size) return f;
+  cv::Mat out;
+  cv::resize(f, out, size, 0, 0, cv::INTER_LINEAR);
+  return out;
 }
 
 // The values at the low and high fractions of the sorted pixels, from a 1024-bin histogram.
@@ -95,44 +101,53 @@ Image EnhanceLowLight(const Image& image, const RetinexOptions& options) {
   const cv::Mat& mat = MatOf(image);
   CheckInput(mat);
   if (options.sigmas.empty()) return image;
-  cv::Mat y;
-  Luminance(mat).convertTo(y, CV_32F);
-  cv::Mat product;
-  for (double sigma : options.sigmas) {
-    cv::Mat blur = WideBlur(y, sigma);
-    blur += 1.0f;
-    if (product.empty()) {
-      product = blur;
-    } else {
-      cv::multiply(product, blur, product);
+  const cv::Mat y8 = Luminance(mat);
+  float log_y[256];
+  for (int v = 0; v < 256; ++v) log_y[v] = std::log(v + 1.0f);
+
+  // The mean of the scales' log-illuminations, summed at the finest scale's size and then
+  // upsampled once: one full-size float image instead of one per scale.
+  const double finest = *std::min_element(options.sigmas.begin(), options.sigmas.end());
+  const double factor = std::max(1.0, finest / 4.0);
+  const cv::Size work(std::max(4, static_cast<int>(std::lround(y8.cols / factor))),
+                      std::max(4, static_cast<int>(std::lround(y8.rows / factor))));
+  cv::Mat sum(work, CV_32F, cv::Scalar(0));
+  for (double sigma : options.sigmas) sum += LogIllumination(y8, sigma, work);
+  sum *= 1.0 / options.sigmas.size();
+  cv::Mat illumination;
+  cv::resize(sum, illumination, y8.size(), 0, 0, cv::INTER_LINEAR);
+
+  // R = log(Y + 1) - illumination, in place.
+  for (int row = 0; row < y8.rows; ++row) {
+    const uint8_t* yp = y8.ptr<uint8_t>(row);
+    float* rp = illumination.ptr<float>(row);
+    for (int col = 0; col < y8.cols; ++col) rp[col] = log_y[yp[col]] - rp[col];
+  }
+  const cv::Mat& r = illumination;
+  auto [lo, hi] = Percentiles(r, options.low_clip, options.high_clip);
+  const float k = 255.0f / (hi - lo);
+  const float mix = static_cast<float>(options.mix);
+
+  cv::Mat out(mat.size(), mat.type());
+  for (int row = 0; row < mat.rows; ++row) {
+    const uint8_t* yp = y8.ptr<uint8_t>(row);
+    const float* rp = r.ptr<float>(row);
+    const uint8_t* in = mat.ptr<uint8_t>(row);
+    uint8_t* o = out.ptr<uint8_t>(row);
+    for (int col = 0; col < mat.cols; ++col) {
+      float s = std::clamp((rp[col] - lo) * k, 0.0f, 255.0f);
+      if (mix < 1.0f) s = mix * s + (1.0f - mix) * yp[col];
+      if (mat.channels() == 1) {
+        o[col] = cv::saturate_cast<uint8_t>(s);
+      } else {
+        // Each channel gets the luminance's gain, so hues stay.
+        const float gain = (s + 1.0f) / (yp[col] + 1.0f);
+        for (int ch = 0; ch < 3; ++ch) {
+          o[3 * col + ch] = cv::saturate_cast<uint8_t>(in[3 * col + ch] * gain);
+        }
+      }
     }
   }
-  cv::Mat log_y, log_product;
-  cv::log(y + 1.0f, log_y);
-  cv::log(product, log_product);
-  cv::Mat r = log_y - log_product * (1.0 / options.sigmas.size());
-
-  auto [lo, hi] = Percentiles(r, options.low_clip, options.high_clip);
-  cv::Mat stretched;  // 0..255, float
-  r.convertTo(stretched, CV_32F, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
-  cv::threshold(stretched, stretched, 255.0, 255.0, cv::THRESH_TRUNC);
-  cv::max(stretched, 0.0, stretched);
-  if (options.mix < 1.0) {
-    cv::addWeighted(stretched, options.mix, y, 1.0 - options.mix, 0.0, stretched);
-  }
-
-  cv::Mat out;
-  if (mat.channels() == 1) {
-    stretched.convertTo(out, CV_8U);
-    return ImageFromMat(out);
-  }
-  cv::Mat gain = (stretched + 1.0f) / (y + 1.0f);
-  cv::Mat bgr;
-  mat.convertTo(bgr, CV_32FC3);
-  cv::Mat gain3;
-  cv::merge(std::vector<cv::Mat>{gain, gain, gain}, gain3);
-  cv::multiply(bgr, gain3, bgr);
-  bgr.convertTo(out, CV_8UC3);  // saturates
   return ImageFromMat(out);
 }
 

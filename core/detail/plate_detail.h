@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/plate_detector.h"
 #include "core/plate_patterns.h"
 #include "core/plate_reader.h"
 
@@ -53,6 +54,18 @@ cv::Rect RowBounds(const CharRow& row);
 cv::Mat StraightenRow(const cv::Mat& grey, const CharRow& row, int char_px, double margin_x,
                       double margin_y);
 
+// A row levelled, unslanted and scaled for reading (dark characters on light).
+struct RowImages {
+  cv::Mat line;    // grey
+  cv::Mat smooth;  // line, lightly blurred
+  cv::Mat otsu;    // ink = 255, Otsu's threshold of smooth
+};
+RowImages PrepareRow(const cv::Mat& grey, const CharRow& row);
+
+// One reading of a prepared row, binarised one way (see ReadRow); empty when Tesseract
+// finds no character.
+PlateReading ReadRowWay(PlateReader& reader, const RowImages& images, int way);
+
 // Reads a row: straightens it, binarises it in the ways first_way..last_way (0: character
 // blobs of a global threshold, 1: the grey line, 2: character blobs of a local threshold) and
 // returns one reading per way that produced text.
@@ -69,5 +82,17 @@ struct Candidate {
 // The plate's outline around a row of characters, from the region's plate shape: corners
 // clockwise from the top-left, image pixels.
 std::array<cv::Point2f, 4> PlateOutline(const CharRow& row, const PlateRegion& region);
+
+// PlateOutline fitted to the plate's own edges in `grey` (the strongest horizontal edges
+// above and below the characters, vertical ones left and right of them, within the range
+// the region's shape allows); the region's shape where no edge is strong enough. An empty
+// `grey` gives PlateOutline.
+std::array<cv::Point2f, 4> FitPlateOutline(const cv::Mat& grey, const CharRow& row,
+                                           const PlateRegion& region);
+
+// Every plate candidate of the detectors, merged, best first (PlateDetector::Detect without
+// the outlines). `image` is CV_8UC1 or CV_8UC3.
+std::vector<Candidate> DetectCandidates(PlateDetector& detector, const cv::Mat& image,
+                                        const PlateRegion& region);
 
 }  // namespace scanline::detail

@@ -1,0 +1,213 @@
+// The plate pipeline (see core/lpr.h).
+//
+// Choices a reader might question:
+// - Candidates are read best first and at most kMaxReads of them: most rows of characters in
+//   a street photo are signs, stickers and wheel rims, and each read costs Tesseract calls.
+//   A candidate is first read one way (the cleaned character blobs); only when that reading
+//   has a plate's length are the other binarisations added, so signs cost one call.
+// - A reading becomes a plate when its best text is as long as the region's plates and either
+//   fits a pattern or is read with high confidence (vanity plates fit no pattern).
+// - Plates whose outlines overlap an accepted plate are the same plate seen twice (a row
+//   inside a row, a cascade hit beside a row) and are dropped.
+#include "core/lpr.h"
+
+#include <algorithm>
+#include <chrono>
+#include <opencv2/imgproc.hpp>
+
+#include "core/data_files.h"
+#include "core/detail/image_mat.h"
+#include "core/detail/plate_detail.h"
+#include "core/error.h"
+#include "core/retinex.h"
+
+namespace scanline {
+namespace {
+
+constexpr size_t kMaxReads = 8;            // candidates read per photo
+constexpr float kMinPatternConfidence = 35;  // 0..100, best text that fits a pattern
+constexpr float kMinFreeConfidence = 70;     // 0..100, best text that fits none
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+cv::Rect CornersBounds(const PlateCorners& corners) {
+  float x0 = corners[0].x, x1 = x0, y0 = corners[0].y, y1 = y0;
+  for (const auto& p : corners) {
+    x0 = std::min(x0, p.x);
+    x1 = std::max(x1, p.x);
+    y0 = std::min(y0, p.y);
+    y1 = std::max(y1, p.y);
+  }
+  return cv::Rect(cv::Point(cvFloor(x0), cvFloor(y0)), cv::Point(cvCeil(x1), cvCeil(y1)));
+}
+
+bool PlausibleLength(size_t n, const PlateRegion& region) {
+  return n + 1 >= region.min_length && n <= region.max_length + 2;
+}
+
+}  // namespace
+
+bool ParseEnhanceMode(std::string_view text, EnhanceMode* out) {
+  if (text == "auto") {
+    *out = EnhanceMode::kAuto;
+  } else if (text == "on") {
+    *out = EnhanceMode::kOn;
+  } else if (text == "off") {
+    *out = EnhanceMode::kOff;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view EnhanceModeName(EnhanceMode mode) {
+  switch (mode) {
+    case EnhanceMode::kAuto:
+      return "auto";
+    case EnhanceMode::kOn:
+      return "on";
+    case EnhanceMode::kOff:
+      return "off";
+  }
+  return "auto";
+}
+
+LprEngines::LprEngines(const LprConfig& lpr, const std::string& tessdata_dir) {
+  // A worker serves one request at a time on one core: OpenCV's own thread pool only adds
+  // contention (connected components took twice as long with it on this machine).
+  cv::setNumThreads(0);
+  regions_ = LoadPlateRegions(lpr.data_dir.empty() ? DataDir("regions") : lpr.data_dir);
+  default_region_ = lpr.default_region;
+  if (!regions_.count(default_region_)) {
+    throw Error(ErrorCode::kInternal, "plate regions misconfigured",
+                "lpr.default_region '" + default_region_ + "' has no region file");
+  }
+  PlateDetectorOptions options;
+  options.cascade_files = SplitCascadeFiles(lpr.cascade_files);
+  options.onnx_model = lpr.onnx_model;
+  detector_ = std::make_unique<PlateDetector>(options);
+  reader_ = std::make_unique<PlateReader>(tessdata_dir, "eng");
+}
+
+LprEngines::~LprEngines() = default;
+
+const PlateRegion& LprEngines::Region(std::string_view code) const {
+  if (code.empty()) code = default_region_;
+  auto it = regions_.find(std::string(code));
+  if (it == regions_.end()) {
+    std::string known;
+    for (const auto& [name, region] : regions_) known += (known.empty() ? "" : ", ") + name;
+    throw Error(ErrorCode::kInvalidOption,
+                "unknown region '" + std::string(code) + "'; known: " + known)
+        .With("option", "region");
+  }
+  return it->second;
+}
+
+LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
+                                 const LprOptions& options) {
+  const auto start = Clock::now();
+  if (options.top_n < 1 || options.top_n > kMaxTopN) {
+    throw Error(ErrorCode::kInvalidOption,
+                "top_n must be 1.." + std::to_string(kMaxTopN))
+        .With("option", "top_n");
+  }
+  const PlateRegion& region = engines.Region(options.region);
+  LprResult result;
+  result.info.width = image.width();
+  result.info.height = image.height();
+
+  auto stage = Clock::now();
+  result.brightness = MeanBrightness(image);
+  result.enhanced = options.enhance == EnhanceMode::kOn ||
+                    (options.enhance == EnhanceMode::kAuto && result.brightness < kDarkBrightness);
+  const Image work = result.enhanced ? EnhanceLowLight(image) : image;
+  result.timings.push_back({"enhance", MsSince(stage)});
+
+  stage = Clock::now();
+  const cv::Mat& mat = MatOf(work);
+  cv::Mat grey = mat;
+  if (mat.channels() == 3) cv::cvtColor(mat, grey, cv::COLOR_BGR2GRAY);
+  std::vector<detail::Candidate> candidates =
+      detail::DetectCandidates(engines.detector(), mat, region);
+  result.timings.push_back({"detect", MsSince(stage)});
+
+  stage = Clock::now();
+  std::vector<cv::Rect> accepted;
+  size_t reads = 0;
+  for (const auto& candidate : candidates) {
+    if (reads >= kMaxReads) break;
+    const cv::Rect row_bounds = detail::RowBounds(candidate.row);
+    if (std::any_of(accepted.begin(), accepted.end(), [&](const cv::Rect& r) {
+          return (r & row_bounds).area() > 0.5 * row_bounds.area();
+        })) {
+      continue;
+    }
+    ++reads;
+    const detail::RowImages images = detail::PrepareRow(grey, candidate.row);
+    std::vector<PlateReading> readings;
+    bool plausible = false;
+    for (int way = 0; way < 3; ++way) {
+      PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
+      plausible = plausible || PlausibleLength(r.size(), region);
+      if (!r.empty()) readings.push_back(std::move(r));
+      // A first reading far from a plate's length: a sign or a sticker; try one other way.
+      if (way == 1 && !plausible) break;
+    }
+    if (!plausible) continue;
+    std::vector<PlateText> texts = RankCandidates(readings, region, options.top_n);
+    if (texts.empty()) continue;
+    const PlateText& best = texts.front();
+    if (best.text.size() < region.min_length || best.text.size() > region.max_length + 1) {
+      continue;
+    }
+    const float needed = best.matches_pattern ? kMinPatternConfidence : kMinFreeConfidence;
+    if (best.confidence < needed) continue;
+
+    PlateResult plate;
+    const auto outline = detail::FitPlateOutline(grey, candidate.row, region);
+    for (int i = 0; i < 4; ++i) plate.corners[i] = {outline[i].x, outline[i].y};
+    const cv::Rect bounds = CornersBounds(plate.corners);
+    if (std::any_of(accepted.begin(), accepted.end(),
+                    [&](const cv::Rect& r) { return detail::RectIou(r, bounds) > 0.3; })) {
+      continue;
+    }
+    accepted.push_back(bounds);
+    plate.text = best.text;
+    plate.confidence = best.confidence;
+    plate.matches_pattern = best.matches_pattern;
+    plate.region = region.code;
+    plate.methods = candidate.methods;
+    for (const auto& t : texts) plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
+    result.plates.push_back(std::move(plate));
+  }
+  std::stable_sort(result.plates.begin(), result.plates.end(),
+                   [](const PlateResult& a, const PlateResult& b) {
+                     return a.confidence > b.confidence;
+                   });
+  result.timings.push_back({"read", MsSince(stage)});
+  result.timings.push_back({"total", MsSince(start)});
+  return result;
+}
+
+LprResult RecognizePlates(LprEngines& engines, std::string_view bytes, const ImageLimits& limits,
+                          const LprOptions& options) {
+  const auto start = Clock::now();
+  engines.Region(options.region);  // option errors before any decoding
+  ImageInfo info;
+  std::vector<Image> pages = DecodeImage(bytes, limits, &info);
+  const double decode_ms = MsSince(start);
+  LprResult result = RecognizePlatesInImage(engines, pages.front(), options);
+  result.info = info;
+  result.sha256 = Sha256Hex(bytes);
+  result.bytes = static_cast<int64_t>(bytes.size());
+  result.timings.insert(result.timings.begin(), {"decode", decode_ms});
+  result.timings.back().ms = MsSince(start);
+  return result;
+}
+
+}  // namespace scanline
