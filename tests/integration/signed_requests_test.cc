@@ -129,6 +129,26 @@ class SignedRequestsTest : public ::testing::Test {
 Service* SignedRequestsTest::service_ = nullptr;
 ApiKey* SignedRequestsTest::key_ = nullptr;
 
+int Rows(Service& service, const std::string& where) {
+  try {
+    return std::stoi(
+        service.postgres().Query("SELECT count(*) FROM ocr_request_logs WHERE " + where));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+int AwaitRows(Service& service, const std::string& where, int want, int timeout_s) {
+  int have = -1;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    have = Rows(service, where);
+    if (have >= want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return have;
+}
+
 // A body that is not text: NUL, high bytes, CR LF.
 const std::string kBinaryBody = std::string("\x89PNG\r\n\x1a\n\0\x01\xff", 12) + "body";
 
@@ -214,6 +234,34 @@ TEST_F(SignedRequestsTest, ASignedHealthCheckIsVerifiedAndUnsignedHealthStaysOpe
   EXPECT_EQ(twice[1].code, "replayed_request");
 }
 
+TEST_F(SignedRequestsTest, RecognitionEndpointsNeedASignatureAndTheirScope) {
+  const std::string photo = SCANLINE_SOURCE_DIR "/../shared/data/receipts/img/019.jpg";
+  HttpResponse unsigned_ocr =
+      Http("POST", Url("/v1/ocr"), ReadFile(photo), {"Content-Type: image/jpeg"});
+  EXPECT_EQ(unsigned_ocr.status, 401);
+  EXPECT_EQ(CodeOf(unsigned_ocr.body), "missing_authorization");
+
+  ApiKey plates_only = service_->CreateKey("lpr");
+  HttpResponse wrong_scope = SignedHttp("POST", Url("/v1/ocr"), plates_only, ReadFile(photo),
+                                        {"Content-Type: image/jpeg"}, kRegion);
+  EXPECT_EQ(wrong_scope.status, 403);
+  EXPECT_EQ(CodeOf(wrong_scope.body), "missing_scope");
+
+  // A real recognition request, signed by curl and by aws4.
+  Reply r = Curl("POST", "/v1/ocr?lang=eng", *key_, photo, "image/jpeg");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"text\""), std::string::npos) << r.body;
+  r = Aws4Once("POST", "/v1/ocr?lang=eng&level=lines", *key_, "", photo, "image/jpeg");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::string k = "client_key_id = '" + key_->id + "' AND endpoint = '/v1/ocr'";
+  EXPECT_EQ(AwaitRows(*service_, k + " AND status = 200 AND confidence > 0", 2, 20), 2);
+  EXPECT_EQ(AwaitRows(*service_,
+                      "client_key_id = '" + plates_only.id +
+                          "' AND status = 403 AND error_code = 'missing_scope'",
+                      1, 20),
+            1);
+}
+
 TEST_F(SignedRequestsTest, ARevokedKeyStopsWorkingWithinFiveSeconds) {
   ApiKey key = service_->CreateKey("ocr");
   // Warm every worker's key cache.
@@ -293,26 +341,6 @@ TEST_F(SignedRequestsTest, MetricsCountSignedTrafficAndAuthFailuresByCode) {
   EXPECT_GE(Sample(after, "scanline_log_spool_bytes"), 0);
   EXPECT_GE(Sample(after, "scanline_pool_worker_restarts_total"), 0);
   EXPECT_NE(after.find("# TYPE scanline_recognition_confidence histogram"), std::string::npos);
-}
-
-int Rows(Service& service, const std::string& where) {
-  try {
-    return std::stoi(
-        service.postgres().Query("SELECT count(*) FROM ocr_request_logs WHERE " + where));
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
-int AwaitRows(Service& service, const std::string& where, int want, int timeout_s) {
-  int have = -1;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    have = Rows(service, where);
-    if (have >= want) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return have;
 }
 
 TEST_F(SignedRequestsTest, EachRowNamesTheKeyAndTheOutcome) {
