@@ -11,8 +11,8 @@
 
 #include "core/config.h"
 #include "core/database.h"
-#include "core/metrics.h"
 #include "core/detail/pg.h"
+#include "core/metrics.h"
 
 namespace scanline {
 namespace {

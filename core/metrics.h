@@ -64,8 +64,8 @@ void CountAuthFailure(ErrorCode code);
 // Gauges the pool adds beside the summed blocks.
 struct PoolGauges {
   PoolStatus status;
-  int64_t spool_bytes = 0;    // request-log records not yet in PostgreSQL
-  int64_t spool_records = -1; // -1 when unknown
+  int64_t spool_bytes = 0;     // request-log records not yet in PostgreSQL
+  int64_t spool_records = -1;  // -1 when unknown
   int64_t spool_limit_bytes = 0;
   uint64_t log_rows_shipped = 0;
   uint64_t log_ship_failures = 0;

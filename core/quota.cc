@@ -33,17 +33,17 @@ return {1, m, d}
 
 }  // namespace
 
-QuotaDecision CountRequest(RedisClient& redis, const std::string& key_id,
-                           const QuotaLimits& limits, int64_t now_s) {
+QuotaDecision CountRequest(RedisClient& redis, const std::string& key_id, const QuotaLimits& limits,
+                           int64_t now_s) {
   QuotaDecision d;
   if (limits.per_minute <= 0 && limits.per_day <= 0) return d;
   try {
-    std::vector<int64_t> r = redis.EvalIntegers(
-        kCountScript,
-        {"quota:m:" + key_id + ":" + std::to_string(now_s / 60),
-         "quota:d:" + key_id + ":" + std::to_string(now_s / 86400)},
-        {std::to_string(std::max<int64_t>(limits.per_minute, 0)),
-         std::to_string(std::max<int64_t>(limits.per_day, 0))});
+    std::vector<int64_t> r =
+        redis.EvalIntegers(kCountScript,
+                           {"quota:m:" + key_id + ":" + std::to_string(now_s / 60),
+                            "quota:d:" + key_id + ":" + std::to_string(now_s / 86400)},
+                           {std::to_string(std::max<int64_t>(limits.per_minute, 0)),
+                            std::to_string(std::max<int64_t>(limits.per_day, 0))});
     if (r.size() != 3) {
       throw Error(ErrorCode::kServiceUnavailable, "the cache is unavailable",
                   "quota script returned " + std::to_string(r.size()) + " values");

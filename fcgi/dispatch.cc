@@ -18,9 +18,9 @@ namespace {
 
 // What the phases leave for the response besides the error itself.
 struct PhaseNotes {
-  bool auth_phase = false;       // the error came from phases 3-6: count it
-  int retry_after_s = 0;         // for a 429
-  std::string canonical_request; // for a signature_mismatch, when the operator wants it
+  bool auth_phase = false;        // the error came from phases 3-6: count it
+  int retry_after_s = 0;          // for a 429
+  std::string canonical_request;  // for a signature_mismatch, when the operator wants it
 };
 
 constexpr size_t kMaxLoggedKeyId = 64;  // a made-up key id is logged, but not at any length
@@ -40,8 +40,8 @@ bool NeedsSignature(const Route& route, const Request& request, const AuthConfig
 }
 
 // Phase 3: the signature. Returns what the replay phase needs; fills the caller.
-VerifiedSignature CheckSignature(const Request& request, RequestContext& context,
-                                 int64_t now_s, ActiveKey& key, PhaseNotes& notes) {
+VerifiedSignature CheckSignature(const Request& request, RequestContext& context, int64_t now_s,
+                                 ActiveKey& key, PhaseNotes& notes) {
   const AuthConfig& auth = context.services.config->auth;
   ApiKeyStore* store = context.services.api_keys;
   SigV4Params params;
@@ -73,7 +73,6 @@ VerifiedSignature CheckSignature(const Request& request, RequestContext& context
 // Phases 3-6 for one request.
 void Authenticate(const Route& route, const Request& request, RequestContext& context,
                   PhaseNotes& notes) {
-  auto started = std::chrono::steady_clock::now();
   int64_t now_s = static_cast<int64_t>(std::time(nullptr));
   ActiveKey key;
   VerifiedSignature verified = CheckSignature(request, context, now_s, key, notes);
@@ -109,25 +108,20 @@ void Authenticate(const Route& route, const Request& request, RequestContext& co
     // rate limit still holds), and /v1/health reports Redis down.
     LogDebug("quota of " + key.key_id + " not counted: Redis is unavailable");
   }
-  log.stages.push_back(
-      {"auth", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                         started)
-                   .count()});
   if (!caller.quota.allowed) {
     notes.retry_after_s = caller.quota.retry_after_s;
-    bool per_minute = caller.limits.per_minute > 0 &&
-                      caller.quota.minute_count > caller.limits.per_minute;
+    bool per_minute =
+        caller.limits.per_minute > 0 && caller.quota.minute_count > caller.limits.per_minute;
     if (per_minute) {
       throw Error(ErrorCode::kRateLimited,
                   "more than " + std::to_string(caller.limits.per_minute) +
-                      " requests this minute; retry in " +
-                      std::to_string(notes.retry_after_s) + " s",
+                      " requests this minute; retry in " + std::to_string(notes.retry_after_s) +
+                      " s",
                   "key " + key.key_id);
     }
     throw Error(ErrorCode::kQuotaExceeded,
                 "the daily quota of " + std::to_string(caller.limits.per_day) +
-                    " requests is used up; retry in " + std::to_string(notes.retry_after_s) +
-                    " s",
+                    " requests is used up; retry in " + std::to_string(notes.retry_after_s) + " s",
                 "key " + key.key_id);
   }
 }
@@ -135,8 +129,8 @@ void Authenticate(const Route& route, const Request& request, RequestContext& co
 }  // namespace
 
 bool IsLocalPeer(std::string_view peer) {
-  return peer.empty() || peer.starts_with("unix:") || peer.starts_with("127.") ||
-         peer == "::1" || peer.starts_with("::ffff:127.");
+  return peer.empty() || peer.starts_with("unix:") || peer.starts_with("127.") || peer == "::1" ||
+         peer.starts_with("::ffff:127.");
 }
 
 std::string EscapeForHeader(std::string_view text) {
@@ -178,12 +172,25 @@ Response Dispatch(const Router& router, const Request& request, RequestContext& 
       log.error_code = std::string(CodeName(error.code()));
     } else {
       const Route& route = *match.route;
-      log.endpoint = route.path.ends_with('*') ? route.path.substr(0, route.path.size() - 1)
-                                               : route.path;
+      log.endpoint =
+          route.path.ends_with('*') ? route.path.substr(0, route.path.size() - 1) : route.path;
       CheckAccess(route, request);
       if (NeedsSignature(route, request, context.services.config->auth)) {
+        // The `auth` stage: how long the checks took, refused or not.
         notes.auth_phase = true;
-        Authenticate(route, request, context, notes);
+        auto started = std::chrono::steady_clock::now();
+        auto record_stage = [&] {
+          log.stages.push_back({"auth", std::chrono::duration<double, std::milli>(
+                                            std::chrono::steady_clock::now() - started)
+                                            .count()});
+        };
+        try {
+          Authenticate(route, request, context, notes);
+        } catch (...) {
+          record_stage();
+          throw;
+        }
+        record_stage();
         notes.auth_phase = false;
       }
       response = route.handler(request, context);
@@ -197,15 +204,14 @@ Response Dispatch(const Router& router, const Request& request, RequestContext& 
       response.SetHeader("Retry-After", std::to_string(notes.retry_after_s));
     }
     if (!notes.canonical_request.empty()) {
-      response.SetHeader("X-Scanline-Canonical-Request",
-                         EscapeForHeader(notes.canonical_request));
+      response.SetHeader("X-Scanline-Canonical-Request", EscapeForHeader(notes.canonical_request));
     }
     if (error.code() == ErrorCode::kInternal) {
-      LogError("request " + request.request_id + " " + request.method + " " + request.path +
-               ": " + std::string(error.detail()) + " " + error.internal());
+      LogError("request " + request.request_id + " " + request.method + " " + request.path + ": " +
+               std::string(error.detail()) + " " + error.internal());
     } else if (!error.internal().empty()) {
-      LogDebug("request " + request.request_id + ": " + std::string(CodeName(error.code())) +
-               ": " + error.internal());
+      LogDebug("request " + request.request_id + ": " + std::string(CodeName(error.code())) + ": " +
+               error.internal());
     }
   } catch (const std::exception& e) {
     Error error(ErrorCode::kInternal, "internal error");

@@ -86,16 +86,16 @@ void RunConnection(int id, const std::string& host, const ApiKey* key, int secon
       for (const auto& [name, value] : request.headers) {
         if (name != "host") headers = curl_slist_append(headers, (name + ": " + value).c_str());
       }
-      out.signing_us += std::chrono::duration<double, std::micro>(
-                            std::chrono::steady_clock::now() - started)
-                            .count();
+      out.signing_us +=
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started)
+              .count();
     }
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     CURLcode rc = curl_easy_perform(curl);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          started)
-                    .count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     curl_slist_free_all(headers);
     if (rc != CURLE_OK) {
       ++out.transport_errors;
@@ -142,11 +142,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int v = std::atoi(argv[i + 1]);
-    if (a == "--workers") workers = v;
-    else if (a == "--connections") connections = v;
-    else if (a == "--seconds") seconds = v;
-    else if (a == "--rounds") rounds = v;
-    else if (a == "--limits") limits = v;
+    if (a == "--workers")
+      workers = v;
+    else if (a == "--connections")
+      connections = v;
+    else if (a == "--seconds")
+      seconds = v;
+    else if (a == "--rounds")
+      rounds = v;
+    else if (a == "--limits")
+      limits = v;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   ServiceOptions options;
@@ -162,9 +167,10 @@ int main(int argc, char** argv) {
   Run(host, &key, connections, 1);
   Run(host, nullptr, connections, 1);
 
-  std::printf("machine: %u cores; %d keep-alive connections (libcurl, HTTP/1.1 over TLS), "
-              "%d s per run, %d pool workers\n",
-              std::thread::hardware_concurrency(), connections, seconds, workers);
+  std::printf(
+      "machine: %u cores; %d keep-alive connections (libcurl, HTTP/1.1 over TLS), "
+      "%d s per run, %d pool workers\n",
+      std::thread::hardware_concurrency(), connections, seconds, workers);
   std::printf("%-30s %10s %9s %9s %8s %11s\n", "GET /v1/health", "req/s", "p50 ms", "p99 ms",
               "non-200", "sign us/req");
   for (int round = 0; round < rounds; ++round) {

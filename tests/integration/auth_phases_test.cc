@@ -152,6 +152,9 @@ TEST_F(AuthPhasesTest, AKeyWithoutTheRouteScopeGets403AndTheKeyIdIsLogged) {
   EXPECT_EQ(out.log.client_key_id, key.key_id);
   EXPECT_NE(out.response.body.find("forms"), std::string::npos);
   EXPECT_EQ(AuthFailures(*block_, ErrorCode::kMissingScope), 1u);
+  // The time the checks took is kept for refused requests too.
+  ASSERT_EQ(out.log.stages.size(), 1u);
+  EXPECT_EQ(out.log.stages[0].stage, "auth");
 }
 
 TEST_F(AuthPhasesTest, ASignatureIsAcceptedOnce) {
@@ -216,8 +219,7 @@ TEST_F(AuthPhasesTest, WhoamiTellsTheKeyAndTheQuotaLeft) {
   EXPECT_NE(body.find("\"key_id\":\"" + key.key_id + "\""), std::string::npos) << body;
   EXPECT_NE(body.find("\"name\":\"billing app\""), std::string::npos) << body;
   EXPECT_NE(body.find("\"scopes\":[\"ocr\",\"forms\"]"), std::string::npos) << body;
-  EXPECT_NE(body.find("\"per_day\":{\"limit\":100,\"used\":2,\"remaining\":98}"),
-            std::string::npos)
+  EXPECT_NE(body.find("\"per_day\":{\"limit\":100,\"used\":2,\"remaining\":98}"), std::string::npos)
       << body;
   // Scope-free, but never unsigned, even with auth.required off.
   config_.auth.required = false;

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -103,8 +104,7 @@ class SignedRequestsTest : public ::testing::Test {
         ADD_FAILURE() << "sign.js: " << output;
         continue;
       }
-      replies.push_back(
-          {doc["status"].GetInt(), doc["code"].GetString(), doc["body"].GetString()});
+      replies.push_back({doc["status"].GetInt(), doc["code"].GetString(), doc["body"].GetString()});
     }
     if (replies.empty()) ADD_FAILURE() << "sign.js printed nothing: " << output;
     return replies;
@@ -129,6 +129,26 @@ class SignedRequestsTest : public ::testing::Test {
 
 Service* SignedRequestsTest::service_ = nullptr;
 ApiKey* SignedRequestsTest::key_ = nullptr;
+
+int Rows(Service& service, const std::string& where) {
+  try {
+    return std::stoi(
+        service.postgres().Query("SELECT count(*) FROM ocr_request_logs WHERE " + where));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+int AwaitRows(Service& service, const std::string& where, int want, int timeout_s) {
+  int have = -1;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    have = Rows(service, where);
+    if (have >= want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return have;
+}
 
 // A body that is not text: NUL, high bytes, CR LF.
 const std::string kBinaryBody = std::string("\x89PNG\r\n\x1a\n\0\x01\xff", 12) + "body";
@@ -215,12 +235,40 @@ TEST_F(SignedRequestsTest, ASignedHealthCheckIsVerifiedAndUnsignedHealthStaysOpe
   EXPECT_EQ(twice[1].code, "replayed_request");
 }
 
+TEST_F(SignedRequestsTest, RecognitionEndpointsNeedASignatureAndTheirScope) {
+  const std::string photo = SCANLINE_SOURCE_DIR "/../shared/data/receipts/img/019.jpg";
+  HttpResponse unsigned_ocr =
+      Http("POST", Url("/v1/ocr"), ReadFile(photo), {"Content-Type: image/jpeg"});
+  EXPECT_EQ(unsigned_ocr.status, 401);
+  EXPECT_EQ(CodeOf(unsigned_ocr.body), "missing_authorization");
+
+  ApiKey plates_only = service_->CreateKey("lpr");
+  HttpResponse wrong_scope = SignedHttp("POST", Url("/v1/ocr"), plates_only, ReadFile(photo),
+                                        {"Content-Type: image/jpeg"}, kRegion);
+  EXPECT_EQ(wrong_scope.status, 403);
+  EXPECT_EQ(CodeOf(wrong_scope.body), "missing_scope");
+
+  // A real recognition request, signed by curl and by aws4.
+  Reply r = Curl("POST", "/v1/ocr?lang=eng", *key_, photo, "image/jpeg");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"text\""), std::string::npos) << r.body;
+  r = Aws4Once("POST", "/v1/ocr?lang=eng&level=lines", *key_, "", photo, "image/jpeg");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::string k = "client_key_id = '" + key_->id + "' AND endpoint = '/v1/ocr'";
+  EXPECT_EQ(AwaitRows(*service_, k + " AND status = 200 AND confidence > 0", 2, 20), 2);
+  EXPECT_EQ(AwaitRows(*service_,
+                      "client_key_id = '" + plates_only.id +
+                          "' AND status = 403 AND error_code = 'missing_scope'",
+                      1, 20),
+            1);
+}
+
 TEST_F(SignedRequestsTest, ARevokedKeyStopsWorkingWithinFiveSeconds) {
   ApiKey key = service_->CreateKey("ocr");
   // Warm every worker's key cache.
   for (int i = 0; i < 6; ++i) {
-    HttpResponse r = SignedHttp("GET", Url("/v1/whoami?warm=" + std::to_string(i)), key, "",
-                                {}, kRegion);
+    HttpResponse r =
+        SignedHttp("GET", Url("/v1/whoami?warm=" + std::to_string(i)), key, "", {}, kRegion);
     ASSERT_EQ(r.status, 200) << r.body;
   }
   std::string out;
@@ -232,10 +280,9 @@ TEST_F(SignedRequestsTest, ARevokedKeyStopsWorkingWithinFiveSeconds) {
   double last_ok_s = 0;
   int refused = 0;
   while (std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(7)) {
-    HttpResponse r = SignedHttp("GET", Url("/v1/whoami?n=" + std::to_string(++n)), key, "", {},
-                                kRegion);
-    double t =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked_at).count();
+    HttpResponse r =
+        SignedHttp("GET", Url("/v1/whoami?n=" + std::to_string(++n)), key, "", {}, kRegion);
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked_at).count();
     if (r.status == 200) {
       last_ok_s = t;
     } else {
@@ -282,41 +329,19 @@ TEST_F(SignedRequestsTest, MetricsCountSignedTrafficAndAuthFailuresByCode) {
   for (int i = 0; i < 3; ++i) {
     SignedHttp("GET", Url("/v1/whoami?w=" + std::to_string(i)), wrong, "", {}, kRegion);
   }
-  SignedHttp("GET", Url("/v1/whoami"), *key_, "", {}, kRegion, 30000,
-             std::time(nullptr) - 3600);
+  SignedHttp("GET", Url("/v1/whoami"), *key_, "", {}, kRegion, 30000, std::time(nullptr) - 3600);
   std::string after = read();
 
   EXPECT_EQ(value(after, ok) - value(before, ok), 7) << after;
   EXPECT_EQ(value(after, mismatch) - value(before, mismatch), 3) << after;
   EXPECT_EQ(value(after, expired) - value(before, expired), 1) << after;
-  EXPECT_EQ(value(after, auth_stage) - value(before, auth_stage), 7) << after;
+  EXPECT_EQ(value(after, auth_stage) - value(before, auth_stage), 11) << after;  // refused too
   EXPECT_EQ(value(after, latency) - value(before, latency), 11) << after;
-  EXPECT_GE(Sample(after, "scanline_requests_total{endpoint=\"/v1/whoami\",status=\"401\"}"),
-            4);
+  EXPECT_GE(Sample(after, "scanline_requests_total{endpoint=\"/v1/whoami\",status=\"401\"}"), 4);
   EXPECT_GT(Sample(after, "scanline_cache_lookups_total{cache=\"api_key\",result=\"hit\"}"), 0);
   EXPECT_GE(Sample(after, "scanline_log_spool_bytes"), 0);
   EXPECT_GE(Sample(after, "scanline_pool_worker_restarts_total"), 0);
   EXPECT_NE(after.find("# TYPE scanline_recognition_confidence histogram"), std::string::npos);
-}
-
-int Rows(Service& service, const std::string& where) {
-  try {
-    return std::stoi(
-        service.postgres().Query("SELECT count(*) FROM ocr_request_logs WHERE " + where));
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
-int AwaitRows(Service& service, const std::string& where, int want, int timeout_s) {
-  int have = -1;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    have = Rows(service, where);
-    if (have >= want) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return have;
 }
 
 TEST_F(SignedRequestsTest, EachRowNamesTheKeyAndTheOutcome) {
@@ -371,12 +396,13 @@ TEST_F(SignedRequestsTest, FiveHundredSignedRequestsWithPostgresAwayLeaveFiveHun
             "500");
   // What each client saw is what its row says.
   EXPECT_EQ(Rows(*service_, k + " AND status = 200"), served);
+  // The rest were 503: keys not looked up within auth.key_cache_ms before PostgreSQL stopped.
+  std::printf("signed requests served: %d of 500, PostgreSQL stopped for 200 of them\n", served);
 }
 
 std::set<int> Children(int pid) {
   std::set<int> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
-                   "/children");
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
   int c;
   while (in >> c) out.insert(c);
   return out;

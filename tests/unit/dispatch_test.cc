@@ -21,27 +21,33 @@ struct Fixture {
 
 Router TestRouter() {
   return Router({
-      {"GET", "/v1/thing", [](const Request&, RequestContext&) {
+      {"GET", "/v1/thing",
+       [](const Request&, RequestContext&) {
          Response r;
          r.body = "{}";
          return r;
-       }, "", false},
-      {"POST", "/v1/thing", [](const Request&, RequestContext&) -> Response {
-         throw InvalidOption("psm", "bad");
-       }, "", false},
-      {"GET", "/v1/boom", [](const Request&, RequestContext&) -> Response {
+       },
+       "", false},
+      {"POST", "/v1/thing",
+       [](const Request&, RequestContext&) -> Response { throw InvalidOption("psm", "bad"); }, "",
+       false},
+      {"GET", "/v1/boom",
+       [](const Request&, RequestContext&) -> Response {
          throw std::runtime_error("secret detail");
-       }, "", false},
+       },
+       "", false},
       {"GET", "/status", [](const Request&, RequestContext&) { return Response{}; }, "", true},
       {"POST", "/v1/scoped", [](const Request&, RequestContext&) { return Response{}; }, "ocr",
        false},
       {"GET", "/v1/anykey", [](const Request&, RequestContext&) { return Response{}; },
        std::string(kAnyScope), false},
-      {"GET", "/v1/templates*", [](const Request& r, RequestContext&) {
+      {"GET", "/v1/templates*",
+       [](const Request& r, RequestContext&) {
          Response out;
          out.body = r.path;
          return out;
-       }, "", false},
+       },
+       "", false},
   });
 }
 
@@ -88,8 +94,7 @@ TEST(DispatchTest, HandlerErrorsBecomeProblems) {
 
 TEST(DispatchTest, LocalOnlyRoutesRefuseRemotePeers) {
   Fixture f;
-  EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", "203.0.113.9"), f.context).status,
-            403);
+  EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", "203.0.113.9"), f.context).status, 403);
   EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", "::1"), f.context).status, 200);
   EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", ""), f.context).status, 200);
 }

@@ -32,10 +32,8 @@ TEST(MetricsTest, SumsBlocksOfSeveralWorkers) {
             std::string::npos);
   EXPECT_NE(text.find("scanline_stage_duration_seconds_count{stage=\"recognise\"} 1"),
             std::string::npos);
-  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"90\"} 0"),
-            std::string::npos);
-  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"100\"} 1"),
-            std::string::npos);
+  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"90\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"100\"} 1"), std::string::npos);
   EXPECT_NE(text.find("scanline_auth_failures_total{code=\"signature_mismatch\"} 1"),
             std::string::npos);
 }
@@ -70,8 +68,7 @@ TEST(MetricsTest, SignedRequestsHaveTheirEndpointStageAndFailureCodes) {
             std::string::npos);
   EXPECT_NE(text.find("scanline_auth_failures_total{code=\"replayed_request\"} 1"),
             std::string::npos);
-  EXPECT_NE(text.find("scanline_auth_failures_total{code=\"missing_scope\"} 2"),
-            std::string::npos);
+  EXPECT_NE(text.find("scanline_auth_failures_total{code=\"missing_scope\"} 2"), std::string::npos);
 }
 
 TEST(MetricsTest, EveryLineIsCommentOrSample) {
