@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "core/label_match.h"
 #include "core/mrz.h"
@@ -395,7 +396,16 @@ class FieldFinder {
     if (taken.empty()) return out;
     Candidate c;
     for (const TextLine* line : taken) {
-      c.raw += (c.raw.empty() ? "" : " ") + Trim(line->text);
+      // Specks read as "|", "_" or "—" between the words are not part of an address.
+      std::string kept;
+      std::istringstream words(line->text);
+      for (std::string word; words >> word;) {
+        const bool noise = std::none_of(word.begin(), word.end(), [](unsigned char ch) {
+          return std::isalnum(ch) || ch == '&' || ch >= 0x80;
+        });
+        if (!noise) kept += (kept.empty() ? "" : " ") + word;
+      }
+      if (!kept.empty()) c.raw += (c.raw.empty() ? "" : " ") + kept;
       c.box = UnionBox(c.box, line->box);
     }
     c.page = taken.front()->page;
@@ -678,6 +688,8 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
       case LocateStrategy::kBlock: {
         auto it = line_of.find(f.hints.after);
         cands = finder.Block(f, it == line_of.end() ? -1 : it->second);
+        // The field it follows may have been read in the wrong place: from the top then.
+        if (cands.empty() && it != line_of.end()) cands = finder.Block(f, -1);
         break;
       }
       case LocateStrategy::kMrz: {
