@@ -147,14 +147,20 @@ void RepairAmount(std::string& raw, const std::string& currency) {
   }
 }
 
-// An all-numeric date with the letter O read for a zero ("O4/12/2017") gets its zeros back;
-// dates with month names are left alone.
+// An all-numeric date with the letter O read for a zero ("O4/12/2017") gets its zeros back,
+// and a lost day/month separator ("2703/2018") is put back; dates with month names are left
+// alone.
 void RepairNumericDate(std::string& raw) {
   for (char c : raw) {
     if (std::isalpha(static_cast<unsigned char>(c)) && c != 'O' && c != 'o') return;
   }
   for (char& c : raw) {
     if (c == 'O' || c == 'o') c = '0';
+  }
+  // "2703/2018": the separator between day and month was lost.
+  if (raw.size() == 9 && raw[4] == '/' &&
+      std::all_of(raw.begin(), raw.begin() + 4, [](unsigned char c) { return std::isdigit(c); })) {
+    raw.insert(2, "/");
   }
 }
 
