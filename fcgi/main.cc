@@ -138,12 +138,19 @@ int main(int argc, char** argv) {
       }
       scanline::CheckSchema(database, migrations);
       // Built-in templates, as `scanline migrate` loads them: only content not stored yet.
-      scanline::TemplateStore templates(database, nullptr, config.forms.template_cache_ttl_s);
-      const std::string dir = config.forms.templates_dir.empty()
-                                  ? scanline::DataDir("templates")
-                                  : config.forms.templates_dir;
-      for (const std::string& note : templates.LoadBuiltins(scanline::LoadTemplateDir(dir))) {
-        scanline::LogInfo("built-in template " + note);
+      // A missing or broken template file is reported, not fatal: stored versions still serve.
+      try {
+        scanline::TemplateStore templates(database, nullptr, config.forms.template_cache_ttl_s);
+        const std::string dir = config.forms.templates_dir.empty()
+                                    ? scanline::DataDir("templates")
+                                    : config.forms.templates_dir;
+        for (const std::string& note : templates.LoadBuiltins(scanline::LoadTemplateDir(dir))) {
+          scanline::LogInfo("built-in template " + note);
+        }
+      } catch (const scanline::Error& e) {
+        if (e.code() == scanline::ErrorCode::kServiceUnavailable) throw;
+        scanline::LogWarning("built-in templates not loaded: " + std::string(e.detail()) + " " +
+                             e.internal());
       }
     } catch (const scanline::Error& e) {
       if (e.code() == scanline::ErrorCode::kServiceUnavailable) {
