@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/label_match.h"
+#include "core/mrz.h"
 #include "core/template.h"
 
 namespace scanline {
@@ -119,6 +120,26 @@ TEST(RuleEngineTest, PairsKeysWithValuesByLayout) {
   EXPECT_EQ(pairs[1].value, "555-1234");
   EXPECT_EQ(pairs[2].key, "Address");
   EXPECT_EQ(pairs[2].value, "12 High Street");
+}
+
+TEST(MrzRepairTest, ReadsAZoneDespiteOcrConfusionsAndCatchesABadCheckDigit) {
+  // ICAO 9303 part 4 specimen, as OCR tends to return it: spaces, lower-case 'c' and 'k'
+  // for the filler, the letter O for a zero in the birth date.
+  auto r = FindMrz({"Passport", "P<UTOERIKSSON<<ANNA<MARIA<<<<<<ccc<<<<<<<<<kk<<",
+                    "L898902C36 UTO74O8122F1204159ZE184226B<<<<<10"},
+                   2024);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->AllChecksPass());
+  EXPECT_EQ(r->document_number, "L898902C3");
+  EXPECT_EQ(r->birth_date, "1974-08-12");
+  EXPECT_EQ(r->given_names, "ANNA MARIA");
+  // Read as given (no repair), a changed document number fails its check digit.
+  auto bad = ParseMrz({"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+                       "L898902C46UTO7408122F1204159ZE184226B<<<<<10"},
+                      2024);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_FALSE(bad->document_number_ok);
+  EXPECT_FALSE(bad->AllChecksPass());
 }
 
 TEST(BuiltinTemplatesTest, ParseAndRoundTrip) {
