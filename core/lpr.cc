@@ -25,8 +25,8 @@ namespace scanline {
 namespace {
 
 constexpr size_t kMaxReads = 8;            // candidates read per photo
-constexpr float kMinPatternConfidence = 35;  // 0..100, best text that fits a pattern
-constexpr float kMinFreeConfidence = 70;     // 0..100, best text that fits none
+constexpr float kMinPatternConfidence = 20;  // 0..100, best text that fits a pattern
+constexpr float kMinFreeConfidence = 45;     // 0..100, best text that fits none
 
 using Clock = std::chrono::steady_clock;
 
@@ -151,12 +151,13 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
     const detail::RowImages images = detail::PrepareRow(grey, candidate.row);
     std::vector<PlateReading> readings;
     bool plausible = false;
-    for (int way = 0; way < 3; ++way) {
+    // The binarised ways first (cleaned of everything but character blobs, they read best);
+    // the grey line only when neither gave a plate's length.
+    for (int way : {0, 2, 1}) {
+      if (way == 1 && plausible) break;
       PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
       plausible = plausible || PlausibleLength(r.size(), region);
       if (!r.empty()) readings.push_back(std::move(r));
-      // A first reading far from a plate's length: a sign or a sticker; try one other way.
-      if (way == 1 && !plausible) break;
     }
     if (!plausible) continue;
     std::vector<PlateText> texts = RankCandidates(readings, region, options.top_n);
