@@ -24,7 +24,8 @@
 namespace scanline {
 namespace {
 
-constexpr size_t kMaxReads = 8;            // candidates read per photo
+constexpr size_t kMaxReads = 8;            // rows read per photo
+constexpr size_t kRowsPerPlate = 2;        // rows read for one place
 constexpr float kMinPatternConfidence = 20;  // 0..100, best text that fits a pattern
 constexpr float kMinFreeConfidence = 45;     // 0..100, best text that fits none
 
@@ -137,27 +138,46 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
   result.timings.push_back({"detect", MsSince(stage)});
 
   stage = Clock::now();
+  // Rows over one place (found at two scales, in two polarities, or by two detectors) are
+  // one plate: their readings are pooled, so that they vote.
+  std::vector<std::vector<const detail::Candidate*>> groups;
+  std::vector<cv::Rect> group_bounds;
+  for (const auto& candidate : candidates) {
+    const cv::Rect bounds = detail::RowBounds(candidate.row);
+    bool joined = false;
+    for (size_t g = 0; g < groups.size() && !joined; ++g) {
+      const double smaller = std::min(bounds.area(), group_bounds[g].area());
+      if ((bounds & group_bounds[g]).area() > 0.5 * smaller) {
+        if (groups[g].size() < kRowsPerPlate) groups[g].push_back(&candidate);
+        joined = true;
+      }
+    }
+    if (!joined) {
+      groups.push_back({&candidate});
+      group_bounds.push_back(bounds);
+    }
+  }
   std::vector<cv::Rect> accepted;
   size_t reads = 0;
-  for (const auto& candidate : candidates) {
+  for (const auto& group : groups) {
     if (reads >= kMaxReads) break;
-    const cv::Rect row_bounds = detail::RowBounds(candidate.row);
-    if (std::any_of(accepted.begin(), accepted.end(), [&](const cv::Rect& r) {
-          return (r & row_bounds).area() > 0.5 * row_bounds.area();
-        })) {
-      continue;
-    }
-    ++reads;
-    const detail::RowImages images = detail::PrepareRow(grey, candidate.row);
+    const detail::Candidate& candidate = *group.front();
     std::vector<PlateReading> readings;
     bool plausible = false;
-    // The binarised ways first (cleaned of everything but character blobs, they read best);
-    // the grey line only when neither gave a plate's length.
-    for (int way : {0, 2, 1}) {
-      if (way == 1 && plausible) break;
-      PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
-      plausible = plausible || PlausibleLength(r.size(), region);
-      if (!r.empty()) readings.push_back(std::move(r));
+    for (const detail::Candidate* member : group) {
+      if (reads >= kMaxReads) break;
+      ++reads;
+      const detail::RowImages images = detail::PrepareRow(grey, member->row);
+      // The binarised ways first (cleaned of everything but character blobs, they read
+      // best); the grey line only when neither gave a plate's length.
+      bool mine = false;
+      for (int way : {0, 2, 1}) {
+        if (way == 1 && mine) break;
+        PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
+        mine = mine || PlausibleLength(r.size(), region);
+        if (!r.empty()) readings.push_back(std::move(r));
+      }
+      plausible = plausible || mine;
     }
     if (!plausible) continue;
     std::vector<PlateText> texts = RankCandidates(readings, region, options.top_n);
