@@ -63,6 +63,7 @@ const std::multimap<char, char>& Confusions() {
 
 constexpr float kConfusionFactor = 0.2f;  // probability of a confusable stand-in, relative
 constexpr float kDroppedEdgeFactor = 0.85f;
+constexpr double kPriorExponent = 0.15;  // see core/plate_patterns.h
 
 // Adds the confusable stand-ins of each choice, applies same-glyph pairs, sorts.
 CharChoices Expand(const CharChoices& in, const PlateRegion& region) {
@@ -186,14 +187,22 @@ std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
   }
   std::vector<PlateText> out;
   if (used == 0) return out;
+  // Ranking: texts that fit a pattern first, then likelihood times the pattern's prior.
+  std::vector<std::pair<double, PlateText>> keyed;
   for (auto& [text, s] : score) {
-    out.push_back({text, static_cast<float>(100.0 * s / used), MatchesRegion(text, region)});
+    PlateText t{text, static_cast<float>(100.0 * s / used), false};
+    const double weight = PatternWeight(text, region);
+    t.matches_pattern = weight > 0;
+    const double key = std::log(std::max(s / used, 1e-12)) +
+                       (t.matches_pattern ? kPriorExponent * std::log(weight) : 0.0);
+    keyed.emplace_back(key, std::move(t));
   }
-  std::sort(out.begin(), out.end(), [](const PlateText& a, const PlateText& b) {
-    if (a.matches_pattern != b.matches_pattern) return a.matches_pattern;
-    if (a.confidence != b.confidence) return a.confidence > b.confidence;
-    return a.text < b.text;
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+    if (a.second.matches_pattern != b.second.matches_pattern) return a.second.matches_pattern;
+    if (a.first != b.first) return a.first > b.first;
+    return a.second.text < b.second.text;
   });
+  for (auto& [key, t] : keyed) out.push_back(std::move(t));
   if (out.size() > top_n) out.resize(top_n);
   return out;
 }

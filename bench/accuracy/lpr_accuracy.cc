@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
     options.region = set;
     options.enhance = enhance;
     int detected = 0, top1 = 0, top10 = 0, false_plates = 0, enhanced = 0;
-    std::vector<double> ms, ms_hd, cpu_ms;
+    std::vector<double> ms, ms_hd, cpu_ms, cpu_hd;
     for (const Label& label : labels) {
       const std::string bytes = ReadBytes(label.image);
       const auto start = std::chrono::steady_clock::now();
@@ -141,7 +141,9 @@ int main(int argc, char** argv) {
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
       clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
-      cpu_ms.push_back((cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
+      const double cpu = (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6;
+      cpu_ms.push_back(cpu);
+      if (result.info.width * result.info.height <= 1280 * 720) cpu_hd.push_back(cpu);
       ms.push_back(t);
       if (result.info.width * result.info.height <= 1280 * 720) ms_hd.push_back(t);
       if (result.enhanced) ++enhanced;
@@ -202,14 +204,17 @@ int main(int argc, char** argv) {
     for (double v : cpu_ms) cpu_mean += v;
     cpu_mean = n ? cpu_mean / n : 0;
     const double cpu_p90 = n ? cpu_ms[std::min(n - 1, static_cast<size_t>(0.9 * n))] : 0;
+    double cpu_hd_mean = 0;
+    for (double v : cpu_hd) cpu_hd_mean += v;
+    cpu_hd_mean = cpu_hd.empty() ? 0 : cpu_hd_mean / cpu_hd.size();
     std::printf(
         "%s: %zu photos, detected %.1f %%, top-1 %.1f %%, top-10 %.1f %%, false %.2f/photo, "
         "enhanced %d, ms mean %.0f p90 %.0f (<=1280x720: %zu photos, mean %.0f), "
-        "cpu ms mean %.0f p90 %.0f\n",
+        "cpu ms mean %.0f p90 %.0f (<=1280x720: %.0f)\n",
         set.c_str(), n, 100.0 * detected / std::max<size_t>(1, n),
         100.0 * top1 / std::max<size_t>(1, n), 100.0 * top10 / std::max<size_t>(1, n),
         static_cast<double>(false_plates) / std::max<size_t>(1, n), enhanced, mean, p90,
-        ms_hd.size(), mean_hd, cpu_mean, cpu_p90);
+        ms_hd.size(), mean_hd, cpu_mean, cpu_p90, cpu_hd_mean);
     std::fflush(stdout);
   }
   return 0;
