@@ -200,7 +200,9 @@ TEST_F(LprTest, CandidatesAreRankedAndBounded) {
   EXPECT_EQ(candidates.front().confidence, result.plates.front().confidence);
   // Texts that fit a pattern first (within them, likelihood times the format's prior).
   for (size_t i = 1; i < candidates.size(); ++i) {
-    if (candidates[i].matches_pattern) EXPECT_TRUE(candidates[i - 1].matches_pattern);
+    if (candidates[i].matches_pattern) {
+      EXPECT_TRUE(candidates[i - 1].matches_pattern);
+    }
   }
   // US plates print O and 0 alike: no candidate carries the letter.
   options.top_n = 10;
