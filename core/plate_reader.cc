@@ -341,6 +341,23 @@ cv::Mat CleanLine(const cv::Mat& ink) {
     keep[i] = 1;
     ++kept;
   }
+  // Of one height: a bolt, a dash or a sticker beside the characters is shorter or taller
+  // than the median of the characters kept.
+  if (kept >= 3) {
+    std::vector<int> heights;
+    for (int i = 1; i < n; ++i) {
+      if (keep[i]) heights.push_back(stats.ptr<int>(i)[cv::CC_STAT_HEIGHT]);
+    }
+    std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
+    const double median = heights[heights.size() / 2];
+    for (int i = 1; i < n; ++i) {
+      const int h = stats.ptr<int>(i)[cv::CC_STAT_HEIGHT];
+      if (keep[i] && (h < 0.72 * median || h > 1.3 * median)) {
+        keep[i] = 0;
+        --kept;
+      }
+    }
+  }
   cv::Mat out(ink.size(), CV_8UC1, cv::Scalar(255));
   if (kept == 0) {
     out.setTo(0, ink);
