@@ -24,8 +24,8 @@
 namespace scanline {
 namespace {
 
-constexpr size_t kMaxReads = 8;            // rows read per photo
-constexpr size_t kRowsPerPlate = 2;        // rows read for one place
+constexpr size_t kMaxReads = 8;              // rows read per photo
+constexpr size_t kRowsPerPlate = 2;          // rows read for one place
 constexpr float kMinPatternConfidence = 20;  // 0..100, best text that fits a pattern
 constexpr float kMinFreeConfidence = 45;     // 0..100, best text that fits none
 
@@ -113,8 +113,7 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
                                  const LprOptions& options) {
   const auto start = Clock::now();
   if (options.top_n < 1 || options.top_n > kMaxTopN) {
-    throw Error(ErrorCode::kInvalidOption,
-                "top_n must be 1.." + std::to_string(kMaxTopN))
+    throw Error(ErrorCode::kInvalidOption, "top_n must be 1.." + std::to_string(kMaxTopN))
         .With("option", "top_n");
   }
   const PlateRegion& region = engines.Region(options.region);
@@ -203,13 +202,13 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
     plate.matches_pattern = best.matches_pattern;
     plate.region = region.code;
     plate.methods = candidate.methods;
-    for (const auto& t : texts) plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
+    for (const auto& t : texts)
+      plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
     result.plates.push_back(std::move(plate));
   }
-  std::stable_sort(result.plates.begin(), result.plates.end(),
-                   [](const PlateResult& a, const PlateResult& b) {
-                     return a.confidence > b.confidence;
-                   });
+  std::stable_sort(
+      result.plates.begin(), result.plates.end(),
+      [](const PlateResult& a, const PlateResult& b) { return a.confidence > b.confidence; });
   result.timings.push_back({"read", MsSince(stage)});
   result.timings.push_back({"total", MsSince(start)});
   return result;

@@ -19,9 +19,9 @@
 #pragma once
 
 #include <map>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace scanline {

@@ -13,9 +13,9 @@
 // sorted list (a fixed subset for tuning).
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -59,8 +59,7 @@ std::vector<Label> LoadLabels(const std::string& dir) {
   return labels;
 }
 
-double Iou(double ax, double ay, double aw, double ah, double bx, double by, double bw,
-           double bh) {
+double Iou(double ax, double ay, double aw, double ah, double bx, double by, double bw, double bh) {
   const double ix = std::max(0.0, std::min(ax + aw, bx + bw) - std::max(ax, bx));
   const double iy = std::max(0.0, std::min(ay + ah, by + bh) - std::max(ay, by));
   const double inter = ix * iy;
@@ -116,8 +115,7 @@ int main(int argc, char** argv) {
   for (const std::string& set : sets) {
     std::vector<Label> all = LoadLabels(data + set);
     std::vector<Label> labels;
-    for (size_t i = offset; i < all.size() && static_cast<int>(labels.size()) < limit;
-         i += every) {
+    for (size_t i = offset; i < all.size() && static_cast<int>(labels.size()) < limit; i += every) {
       labels.push_back(all[i]);
     }
     scanline::LprOptions options;
@@ -181,8 +179,8 @@ int main(int argc, char** argv) {
       if (verbose) {
         std::printf("%s %s %s iou=%.2f %s%s %.0fms", set.c_str(),
                     std::filesystem::path(label.image).filename().c_str(), label.plate.c_str(),
-                    best_iou, hit1 ? "OK" : (hit10 ? "top10" : "--"),
-                    result.enhanced ? " enh" : "", t);
+                    best_iou, hit1 ? "OK" : (hit10 ? "top10" : "--"), result.enhanced ? " enh" : "",
+                    t);
         for (const auto& st : result.timings) std::printf(" %s=%.0f", st.stage.c_str(), st.ms);
         for (const auto& p : result.plates) {
           std::printf(" [%s %.0f %s]", p.text.c_str(), p.confidence, p.methods.c_str());
