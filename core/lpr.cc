@@ -24,10 +24,10 @@
 namespace scanline {
 namespace {
 
-constexpr size_t kMaxReads = 8;              // rows read per photo
+constexpr size_t kMaxReads = 12;             // rows read per photo
 constexpr size_t kRowsPerPlate = 2;          // rows read for one place
 constexpr float kMinPatternConfidence = 20;  // 0..100, best text that fits a pattern
-constexpr float kMinFreeConfidence = 45;     // 0..100, best text that fits none
+constexpr float kMinFreeConfidence = 55;     // 0..100, best text that fits none
 
 using Clock = std::chrono::steady_clock;
 

@@ -34,7 +34,7 @@ struct RowSearch {
   int max_char_height = 200;
   int min_chars = 4;
   int max_chars = 10;
-  double contrast = 7;      // grey levels a character must be darker than its surroundings
+  double contrast = 10;     // grey levels a character must be darker than its surroundings
   bool dark_chars = true;   // search dark-on-light
   bool light_chars = true;  // search light-on-dark
 };
