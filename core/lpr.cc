@@ -24,8 +24,10 @@
 namespace scanline {
 namespace {
 
-constexpr size_t kMaxReads = 12;             // rows read per photo
-constexpr size_t kRowsPerPlate = 2;          // rows read for one place
+constexpr size_t kMaxReads = 12;  // rows read per photo
+constexpr size_t kRowsPerPlate = 2;
+constexpr size_t kMaxRectifiedReads = 2;  // rectified plate crops read per photo
+constexpr int kCropHeight = 96;  // rectified plate crop, pixels          // rows read for one place
 constexpr float kMinPatternConfidence = 20;  // 0..100, best text that fits a pattern
 constexpr float kMinFreeConfidence = 55;     // 0..100, best text that fits none
 
@@ -48,6 +50,25 @@ cv::Rect CornersBounds(const PlateCorners& corners) {
 
 bool PlausibleLength(size_t n, const PlateRegion& region) {
   return n + 1 >= region.min_length && n <= region.max_length + 2;
+}
+
+// The plate's outline around `row`, grown by a tenth, warped to a straight crop of the
+// region's shape, and read there.
+std::vector<PlateReading> ReadRectified(PlateReader& reader, const cv::Mat& grey,
+                                        const detail::CharRow& row, const PlateRegion& region) {
+  const auto outline = detail::FitPlateOutline(grey, row, region);
+  cv::Point2f centre(0, 0);
+  for (const auto& p : outline) centre += p * 0.25f;
+  std::vector<cv::Point2f> from;
+  for (const auto& p : outline) from.push_back(centre + (p - centre) * 1.1f);
+  const float h = kCropHeight;
+  const float w = std::round(h * static_cast<float>(region.aspect));
+  const std::vector<cv::Point2f> to = {{0, 0}, {w, 0}, {w, h}, {0, h}};
+  cv::Mat crop;
+  cv::warpPerspective(grey, crop, cv::getPerspectiveTransform(from, to),
+                      cv::Size(static_cast<int>(w), static_cast<int>(h)), cv::INTER_LINEAR,
+                      cv::BORDER_REPLICATE);
+  return reader.ReadCrop(ImageFromMat(crop));
 }
 
 }  // namespace
@@ -157,7 +178,7 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
     }
   }
   std::vector<cv::Rect> accepted;
-  size_t reads = 0;
+  size_t reads = 0, fallbacks = 0;
   for (const auto& group : groups) {
     if (reads >= kMaxReads) break;
     const detail::Candidate& candidate = *group.front();
@@ -177,6 +198,15 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
         if (!r.empty()) readings.push_back(std::move(r));
       }
       plausible = plausible || mine;
+    }
+    if (!plausible && fallbacks < kMaxRectifiedReads) {
+      // The row may hold only part of the plate (characters joined to the frame, a gap
+      // at a sticker): the plate's outline, warped to a straight crop, is searched again.
+      ++fallbacks;
+      for (auto& r : ReadRectified(engines.reader(), grey, candidate.row, region)) {
+        plausible = plausible || PlausibleLength(r.size(), region);
+        readings.push_back(std::move(r));
+      }
     }
     if (!plausible) continue;
     std::vector<PlateText> texts = RankCandidates(readings, region, options.top_n);
