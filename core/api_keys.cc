@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/database.h"
 #include "core/detail/pg.h"
+#include "core/metrics.h"
 
 namespace scanline {
 namespace {
@@ -309,15 +310,17 @@ ActiveKey ApiKeyStore::FromCache(const CacheEntry& entry, const std::string& key
 ActiveKey ApiKeyStore::Lookup(const std::string& key_id) {
   auto now = clock_();
   if (auto it = cache_.find(key_id); it != cache_.end() && now - it->second.fetched < cache_ttl_) {
+    CountCacheLookup(CacheKind::kApiKey, true);
     return FromCache(it->second, key_id);
   }
+  CountCacheLookup(CacheKind::kApiKey, false);
   CacheEntry entry;
   entry.fetched = now;
   Run(database_, [&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
     pqxx::result r = tx.exec_params(
         "SELECT status, encode(secret_sealed, 'hex'), encode(previous_secret_sealed, 'hex'), "
-        "array_to_string(scopes, ','), rate_per_minute, daily_quota "
+        "array_to_string(scopes, ','), rate_per_minute, daily_quota, name "
         "FROM api_clients WHERE key_id = $1",
         key_id);
     if (r.empty()) {
@@ -334,6 +337,7 @@ ActiveKey ApiKeyStore::Lookup(const std::string& key_id) {
       key.scopes = SplitScopes(r[0][3].as<std::string>());
       key.rate_per_minute = r[0][4].as<int64_t>();
       key.daily_quota = r[0][5].as<int64_t>();
+      key.name = r[0][6].as<std::string>();
       entry.key = std::move(key);
     }
     return 0;

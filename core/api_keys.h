@@ -70,6 +70,7 @@ struct IssuedKey {
 // What the signature check needs about an active key.
 struct ActiveKey {
   std::string key_id;
+  std::string name;
   std::vector<std::string> secrets;  // current first, then the previous one during a rotation
   std::vector<std::string> scopes;
   int64_t rate_per_minute = 0;

@@ -9,16 +9,16 @@ namespace scanline {
 namespace {
 
 constexpr std::array<std::string_view, kMetricEndpoints> kEndpoints = {
-    "/v1/health", "/v1/ocr",  "/v1/lpr",  "/v1/forms/extract", "/v1/forms/fill",
-    "/v1/templates", "/status", "/metrics", "unmatched", "other"};
-constexpr std::array<int, kMetricStatuses> kStatuses = {
-    200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415,
-    422, 429, 499, 500, 502, 503, 504, 0,   0,   0,   0,   0};
+    "/v1/health", "/v1/ocr",  "/v1/lpr",    "/v1/forms/extract", "/v1/forms/fill", "/v1/templates",
+    "/status",    "/metrics", "/v1/whoami", "unmatched",         "other"};
+constexpr std::array<int, kMetricStatuses> kStatuses = {200, 201, 204, 304, 400, 401, 403, 404,
+                                                        405, 409, 413, 415, 422, 429, 499, 500,
+                                                        502, 503, 504, 0,   0,   0,   0,   0};
 constexpr std::array<double, kLatencyBuckets - 1> kLatencyBounds = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 constexpr std::array<std::string_view, kMetricStages> kStages = {
-    "decode", "preprocess", "recognise", "enhance", "detect",
-    "rectify", "read", "extract", "llm", "other"};
+    "decode", "preprocess", "recognise", "enhance", "detect", "rectify",
+    "read",   "extract",    "llm",       "auth",    "other"};
 constexpr std::array<std::string_view, kMetricCaches> kCaches = {"template", "api_key", "result",
                                                                  "replay"};
 
@@ -75,8 +75,7 @@ void RenderHistogram(std::ostream& out, std::string_view name, std::string_view 
     sum_us += h->sum_us.load(std::memory_order_relaxed);
   }
   std::string braces = labels.empty() ? "" : "{" + std::string(labels) + "}";
-  out << name << "_sum" << braces << " " << FormatDouble(static_cast<double>(sum_us) / 1e6)
-      << "\n";
+  out << name << "_sum" << braces << " " << FormatDouble(static_cast<double>(sum_us) / 1e6) << "\n";
   out << name << "_count" << braces << " " << count << "\n";
 }
 
@@ -101,10 +100,16 @@ void RecordRequest(MetricsBlock& block, std::string_view endpoint, int status, d
 
 void RecordAuthFailure(MetricsBlock& block, ErrorCode code) {
   int i = static_cast<int>(code);
-  if (i >= 0 && i < kMetricErrorCodes) block.auth_failures[i].fetch_add(1);
+  if (i >= 0 && i < kMetricErrorCodes) {
+    block.auth_failures[i].fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void SetProcessMetrics(MetricsBlock* block) { g_process_block = block; }
+
+void CountAuthFailure(ErrorCode code) {
+  if (g_process_block) RecordAuthFailure(*g_process_block, code);
+}
 
 void CountCacheLookup(CacheKind cache, bool hit) {
   if (!g_process_block) return;
@@ -162,13 +167,11 @@ std::string RenderPrometheus(const std::vector<const MetricsBlock*>& blocks,
     for (int b = 0; b < kConfidenceBuckets; ++b) {
       cumulative += sum([&](const MetricsBlock& m) -> auto& { return m.confidence[b]; });
       std::string le = b + 1 < kConfidenceBuckets ? std::to_string((b + 1) * 10) : "+Inf";
-      out << "scanline_recognition_confidence_bucket{le=\"" << le << "\"} " << cumulative
-          << "\n";
+      out << "scanline_recognition_confidence_bucket{le=\"" << le << "\"} " << cumulative << "\n";
     }
     out << "scanline_recognition_confidence_sum "
-        << FormatDouble(static_cast<double>(sum([](const MetricsBlock& m) -> auto& {
-                          return m.confidence_sum;
-                        })) /
+        << FormatDouble(static_cast<double>(
+                            sum([](const MetricsBlock& m) -> auto& { return m.confidence_sum; })) /
                         100.0)
         << "\n";
     out << "scanline_recognition_confidence_count "
@@ -189,8 +192,8 @@ std::string RenderPrometheus(const std::vector<const MetricsBlock*>& blocks,
   for (int i = 0; i < kMetricErrorCodes; ++i) {
     uint64_t n = sum([&](const MetricsBlock& m) -> auto& { return m.auth_failures[i]; });
     if (n == 0) continue;
-    out << "scanline_auth_failures_total{code=\"" << CodeName(static_cast<ErrorCode>(i))
-        << "\"} " << n << "\n";
+    out << "scanline_auth_failures_total{code=\"" << CodeName(static_cast<ErrorCode>(i)) << "\"} "
+        << n << "\n";
   }
 
   const PoolStatus& p = gauges.status;

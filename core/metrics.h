@@ -20,10 +20,10 @@
 
 namespace scanline {
 
-inline constexpr int kMetricEndpoints = 10;
+inline constexpr int kMetricEndpoints = 11;
 inline constexpr int kMetricStatuses = 24;
 inline constexpr int kLatencyBuckets = 16;  // the last is +Inf
-inline constexpr int kMetricStages = 10;
+inline constexpr int kMetricStages = 11;
 inline constexpr int kConfidenceBuckets = 11;  // 10, 20, ... 100, +Inf
 inline constexpr int kMetricCaches = 4;
 inline constexpr int kMetricErrorCodes = 48;
@@ -58,12 +58,14 @@ void RecordAuthFailure(MetricsBlock& block, ErrorCode code);
 // before that (the CLI has no pool to report to).
 void SetProcessMetrics(MetricsBlock* block);
 void CountCacheLookup(CacheKind cache, bool hit);
+// A request refused by the signature, replay, scope or quota phase, into this process's block.
+void CountAuthFailure(ErrorCode code);
 
 // Gauges the pool adds beside the summed blocks.
 struct PoolGauges {
   PoolStatus status;
-  int64_t spool_bytes = 0;    // request-log records not yet in PostgreSQL
-  int64_t spool_records = -1; // -1 when unknown
+  int64_t spool_bytes = 0;     // request-log records not yet in PostgreSQL
+  int64_t spool_records = -1;  // -1 when unknown
   int64_t spool_limit_bytes = 0;
   uint64_t log_rows_shipped = 0;
   uint64_t log_ship_failures = 0;

@@ -318,6 +318,9 @@ std::optional<MrzResult> FindMrz(const std::vector<std::string>& text_lines, int
                  (static_cast<unsigned char>(raw[i + 2]) == 0xB9)) {  // ‹
         out.push_back('<');
         i += 2;
+      } else if (c == 'c' || c == 'e' || c == 'k') {
+        // A zone has no lower case: these are the small filler '<' as OCR reads it.
+        out.push_back('<');
       } else if (c >= 'a' && c <= 'z') {
         out.push_back(static_cast<char>(c - 'a' + 'A'));
       } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '<') {

@@ -153,6 +153,9 @@ struct OcrEngines::Impl {
 
 OcrEngines::OcrEngines(std::string tessdata_dir, int max_engines)
     : impl_(std::make_unique<Impl>()) {
+  // Leptonica reports every clipped box of Tesseract's layout analysis on stderr; in a pool
+  // that is noise in the service log for every page.
+  setMsgSeverity(L_SEVERITY_NONE);
   impl_->tessdata_dir = std::move(tessdata_dir);
   impl_->max_engines = std::max(1, max_engines);
   impl_->installed = InstalledLanguages(impl_->tessdata_dir);

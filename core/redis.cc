@@ -139,6 +139,28 @@ int64_t RedisClient::Increment(std::string_view key, int64_t by, int ttl_s) {
   return value;
 }
 
+std::vector<int64_t> RedisClient::EvalIntegers(std::string_view script,
+                                               const std::vector<std::string>& keys,
+                                               const std::vector<std::string>& args) {
+  std::vector<std::string> prefixed;
+  prefixed.reserve(keys.size());
+  for (const std::string& k : keys) prefixed.push_back(key_prefix_ + k);
+  std::string key_count = std::to_string(keys.size());
+  std::vector<std::string_view> argv = {"EVAL", script, key_count};
+  for (const std::string& k : prefixed) argv.push_back(k);
+  for (const std::string& a : args) argv.push_back(a);
+  ReplyPtr reply = impl_->Command(argv);
+  if (reply->type != REDIS_REPLY_ARRAY) Unavailable("EVAL did not return an array");
+  std::vector<int64_t> out;
+  out.reserve(reply->elements);
+  for (size_t i = 0; i < reply->elements; ++i) {
+    const redisReply* element = reply->element[i];
+    if (element->type != REDIS_REPLY_INTEGER) Unavailable("EVAL returned a non-integer");
+    out.push_back(element->integer);
+  }
+  return out;
+}
+
 int64_t RedisClient::TtlMs(std::string_view key) {
   std::string k = key_prefix_ + std::string(key);
   ReplyPtr reply = impl_->Command({"PTTL", k});

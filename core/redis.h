@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace scanline {
 
@@ -31,6 +32,11 @@ class RedisClient {
   bool SetIfAbsent(std::string_view key, std::string_view value, int64_t ttl_ms);
   // INCRBY, setting the expiry when the key is new. Returns the new value.
   int64_t Increment(std::string_view key, int64_t by, int ttl_s);
+  // EVAL: runs a Lua `script` on the server in one round trip, with `keys` (each gets the
+  // prefix) and `args`. The script must return an array of integers, which is returned.
+  // Throws Error(kServiceUnavailable) like every call, also for a script error.
+  std::vector<int64_t> EvalIntegers(std::string_view script, const std::vector<std::string>& keys,
+                                    const std::vector<std::string>& args);
   // Remaining time to live in milliseconds; -1 without expiry, -2 when absent.
   int64_t TtlMs(std::string_view key);
   void Delete(std::string_view key);

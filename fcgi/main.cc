@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/build_info.h"
+#include "core/ocr.h"
 #include "core/config.h"
 #include "core/data_files.h"
 #include "core/database.h"
@@ -118,8 +119,9 @@ int main(int argc, char** argv) {
   }
   if (reload_pid > 0) return Reload(reload_pid, config.server.graceful_timeout_s + 30);
 
-  // Tesseract links OpenMP; one thread per worker is several times faster in a pool.
-  setenv("OMP_THREAD_LIMIT", "1", 0);
+  // Tesseract links OpenMP; one thread per engine is several times faster for one image at
+  // a time (the variable alone comes too late: libgomp read its environment before main).
+  scanline::PrepareTesseractProcess();
   scanline::SetLogLevel(config.log.level);
 
   if (!no_migrate) {

@@ -9,11 +9,15 @@
 
 namespace scanline {
 
+// Route::scope of a route that any valid signature may call, whatever its scopes.
+inline constexpr std::string_view kAnyScope = "*";
+
 struct Route {
   std::string method;  // "GET", "POST", ...
   std::string path;    // exact, or a prefix when it ends in '*' ("/v1/templates*")
   Handler handler;
-  std::string scope;        // scope a signed caller needs; "" = no signature required
+  std::string scope;        // scope a signed caller needs; "" = no signature required;
+                            // kAnyScope = a signature of any valid key
   bool local_only = false;  // only from loopback or a unix-socket peer (status, metrics)
 };
 

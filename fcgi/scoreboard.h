@@ -35,6 +35,9 @@ struct ScoreboardHeader {
   std::atomic<int64_t> spool_limit_bytes;
   std::atomic<uint64_t> log_rows_shipped;
   std::atomic<uint64_t> log_ship_failures;
+  // Replay protection: unix seconds until which signatures go to PostgreSQL as well as
+  // Redis, shared so every worker knows of a Redis outage one of them saw (core/replay.h).
+  std::atomic<int64_t> replay_fallback_until;
 };
 
 struct ScoreboardSlot {

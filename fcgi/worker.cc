@@ -26,12 +26,18 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/api_keys.h"
+#include "core/crypto.h"
 #include "core/database.h"
+#include "core/llm_client.h"
 #include "core/log.h"
 #include "core/log_spool.h"
 #include "core/lpr.h"
 #include "core/metrics.h"
+#include "core/ocr.h"
 #include "core/redis.h"
+#include "core/replay.h"
+#include "core/template_store.h"
 #include "core/tessdata.h"
 #include "fcgi/dispatch.h"
 #include "fcgi/router.h"
@@ -198,6 +204,10 @@ Request ReadRequestHead(FCGX_Request& fcgi) {
     std::string_view value = entry.substr(eq + 1);
     std::string header;
     if (name.starts_with("HTTP_")) {
+      // nginx passes every request header as HTTP_*, Content-Type and Content-Length too,
+      // beside the CGI variables: taking both would double them (and break a signature
+      // over content-type).
+      if (name == "HTTP_CONTENT_TYPE" || name == "HTTP_CONTENT_LENGTH") continue;
       name.remove_prefix(5);
     } else if (name != "CONTENT_TYPE" && name != "CONTENT_LENGTH") {
       continue;
@@ -288,12 +298,50 @@ int RunWorker(const WorkerSetup& setup) {
   services.redis = &redis;
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
+  // Warm Tesseract engines for the worker's life (ocr.preload_langs initialised now). A
+  // worker that cannot start them still serves the other endpoints; OCR then answers 500.
+  std::unique_ptr<OcrEngines> ocr;
+  try {
+    ocr = MakeOcrEngines(config.ocr);
+    services.ocr = ocr.get();
+  } catch (const Error& e) {
+    LogError("OCR engines: " + std::string(e.detail()) + " " + e.internal());
+  }
+  // Signed requests: keys sealed under the master key, signatures remembered for the whole
+  // window in which they could be replayed (2 x the allowed skew).
+  std::unique_ptr<MasterKey> master_key;
+  std::unique_ptr<ApiKeyStore> api_keys;
+  try {
+    master_key = std::make_unique<MasterKey>(LoadMasterKey(MasterKeyPath(config.auth)));
+    api_keys = std::make_unique<ApiKeyStore>(database, *master_key, config.auth.key_cache_ms);
+  } catch (const Error& e) {
+    LogError("API keys unavailable: " + std::string(e.detail()) + " " + e.internal() +
+             "; signed requests will get 503");
+  }
+  ReplayGuard replay(redis, database, 2 * int64_t{config.auth.max_skew_s},
+                     &scoreboard.header().replay_fallback_until);
+  if (api_keys) {
+    services.api_keys = api_keys.get();
+    services.replay = &replay;
+  }
   std::unique_ptr<LprEngines> lpr;
   try {
     lpr = std::make_unique<LprEngines>(config.lpr, TessdataDir(config.ocr.tessdata_dir));
     services.lpr = lpr.get();
   } catch (const Error& e) {
     LogError("plate recognition: " + e.internal() + "; /v1/lpr will answer 500");
+  }
+  // Forms: templates (the OCR engines above), and the LLM client when configured.
+  TemplateStore templates(database, &redis, config.forms.template_cache_ttl_s);
+  services.templates = &templates;
+  std::unique_ptr<LlmClient> llm;
+  if (!config.llm.endpoint.empty()) {
+    try {
+      llm = std::make_unique<LlmClient>(LlmOptionsFrom(config.llm));
+      services.llm = llm.get();
+    } catch (const Error& e) {
+      LogError("LLM client: " + std::string(e.detail()) + " " + e.internal());
+    }
   }
   Router router(BuildRoutes(config));
   std::unique_ptr<LogSpoolWriter> spool;

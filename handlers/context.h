@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/http.h"
 #include "core/pool_stats.h"
+#include "core/quota.h"
 #include "core/request_log.h"
 
 namespace scanline {
@@ -22,7 +23,11 @@ namespace scanline {
 class Database;     // core/database.h
 class RedisClient;  // core/redis.h
 class OcrEngines;   // core/ocr.h
+class ApiKeyStore;  // core/api_keys.h
+class ReplayGuard;  // core/replay.h
 class LprEngines;   // core/lpr.h
+class TemplateStore;  // core/template_store.h
+class LlmClient;      // core/llm_client.h
 
 struct Services {
   const Config* config = nullptr;
@@ -32,13 +37,20 @@ struct Services {
   std::function<PoolStatus()> pool_status;        // scoreboard snapshot
   std::function<std::string()> pool_metrics;      // Prometheus text for the whole pool
   OcrEngines* ocr = nullptr;                      // warm Tesseract engines of this worker
+  ApiKeyStore* api_keys = nullptr;  // null when the master key is missing: signed requests get 503
+  ReplayGuard* replay = nullptr;    // null likewise
   LprEngines* lpr = nullptr;                      // warm plate detector and reader
+  TemplateStore* templates = nullptr;             // prompt templates (PostgreSQL + Redis)
+  LlmClient* llm = nullptr;                       // null when no LLM endpoint is configured
 };
 
 // The authenticated caller, filled by the signature check before the handler runs.
 struct Caller {
-  std::string key_id;               // "" when the route needs no signature
+  std::string key_id;               // "" when the request was not signed
+  std::string name;                 // the key's name, as its operator gave it
   std::vector<std::string> scopes;  // e.g. "ocr", "templates:admin"
+  QuotaLimits limits;               // the key's per-minute and daily limits (0 = none)
+  QuotaDecision quota;              // this request's count against them
 };
 
 struct RequestContext {

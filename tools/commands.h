@@ -21,5 +21,8 @@ void AddMigrateCommand(CLI::App& app);
 void AddOcrCommand(CLI::App& app);
 void AddLprCommand(CLI::App& app);
 void AddKeysCommand(CLI::App& app);
+void AddExtractCommand(CLI::App& app);
+void AddFillCommand(CLI::App& app);
+void AddTemplatesCommand(CLI::App& app);
 
 }  // namespace scanline

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/build_info.h"
+#include "core/ocr.h"
 #include "tools/commands.h"
 
 namespace scanline {
@@ -35,8 +36,9 @@ Config CliConfig() {
 }  // namespace scanline
 
 int main(int argc, char** argv) {
-  // Tesseract links OpenMP; one thread per engine is faster for one image at a time.
-  setenv("OMP_THREAD_LIMIT", "1", 0);
+  // Tesseract links OpenMP; one thread per engine is several times faster for one image at
+  // a time (the variable alone comes too late: libgomp read its environment before main).
+  scanline::PrepareTesseractProcess();
   CLI::App app{"scanline: document and licence-plate recognition"};
   app.require_subcommand(1);
   app.add_option("-c,--config", scanline::g_config_path, "TOML config file");
@@ -47,6 +49,9 @@ int main(int argc, char** argv) {
   scanline::AddOcrCommand(app);
   scanline::AddLprCommand(app);
   scanline::AddKeysCommand(app);
+  scanline::AddExtractCommand(app);
+  scanline::AddFillCommand(app);
+  scanline::AddTemplatesCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

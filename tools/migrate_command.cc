@@ -8,6 +8,8 @@
 #include "core/database.h"
 #include "core/error.h"
 #include "core/migrations.h"
+#include "core/template.h"
+#include "core/template_store.h"
 #include "tools/commands.h"
 
 namespace scanline {
@@ -22,6 +24,13 @@ void AddMigrateCommand(CLI::App& app) {
       auto applied = ApplyMigrations(database, migrations);
       for (int v : applied) std::cout << "applied migration " << v << "\n";
       std::cout << "schema version " << SchemaVersion(database) << "\n";
+      // Built-in templates: a version is added only when its content is new.
+      const std::string dir =
+          config.forms.templates_dir.empty() ? DataDir("templates") : config.forms.templates_dir;
+      TemplateStore store(database, nullptr, config.forms.template_cache_ttl_s);
+      for (const std::string& note : store.LoadBuiltins(LoadTemplateDir(dir))) {
+        std::cout << "template " << note << "\n";
+      }
     } catch (const Error& e) {
       std::cerr << "scanline migrate: " << e.detail() << ": " << e.internal() << "\n";
       throw CLI::RuntimeError(1);

@@ -3,6 +3,7 @@
 # each for a while, starting from a seed corpus written at run time.
 #
 #   tests/fuzz/run.sh [SECONDS_PER_TARGET=20] [TARGET...]
+#   SCANLINE_FUZZ_CORPUS=DIR tests/fuzz/run.sh ...   keeps the corpora in DIR/TARGET
 #
 # Exits non-zero on the first crash, leak or sanitizer report; the reproducer is left in
 # build-fuzz/fuzz/artifacts/. To add a target: tests/fuzz/NAME_fuzzer.cc, and optionally a
@@ -42,6 +43,20 @@ seed_sigv4_verify_fuzzer() {
   suite_seeds "$1" 't["sreq"] + ("\n\n" + t["request"]["body"] if t["request"]["body"] else "")'
 }
 
+seed_multipart_fuzzer() {
+  # The first line is the Content-Type, the rest the body.
+  printf 'multipart/form-data; boundary=XyZ\n--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\0\0\r\n--XyZ\r\nContent-Disposition: form-data; name="lang"\r\n\r\neng\r\n--XyZ--\r\n' >"$1/two-parts"
+  printf 'multipart/form-data; boundary="a b:c"\npreamble\r\n--a b:c\r\ncontent-disposition: form-data; name=image\r\n\r\nGIF89a\r\n--a b:c--' >"$1/quoted"
+  printf 'application/json\n{"image":"iVBORw0KGgo=","lang":"eng"}' >"$1/json"
+  printf 'image/png\n\x89PNG\r\n\x1a\n' >"$1/raw"
+}
+
+seed_json_body_fuzzer() {
+  printf '{"image":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==","lang":"eng","psm":6}' >"$1/png"
+  printf '{"image":"data:image/png;base64,iVBO Rw0K\nGgo","profile":{"name":"A","dates":[1,2]},"ok":true}' >"$1/data-url"
+  printf '{"image":"-_-_","x":null}' >"$1/urlsafe"
+}
+
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DSCANLINE_FUZZ=ON -DSCANLINE_BENCH=OFF >/dev/null
@@ -56,7 +71,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$build/fuzz/artifacts"
 for target in "${targets[@]}"; do
-  corpus="$work/$target"
+  # SCANLINE_FUZZ_CORPUS (a directory) keeps each target's corpus between runs (bench/fuzz).
+  corpus="${SCANLINE_FUZZ_CORPUS:-$work}/$target"
   mkdir -p "$corpus"
   if declare -F "seed_$target" >/dev/null; then "seed_$target" "$corpus"; fi
   echo "== $target: ${seconds}s from $(ls "$corpus" | wc -l) seeds"

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
+#include "core/metrics.h"
+#include "core/sigv4.h"
+
 namespace scanline {
 namespace {
 
@@ -16,23 +21,33 @@ struct Fixture {
 
 Router TestRouter() {
   return Router({
-      {"GET", "/v1/thing", [](const Request&, RequestContext&) {
+      {"GET", "/v1/thing",
+       [](const Request&, RequestContext&) {
          Response r;
          r.body = "{}";
          return r;
-       }, "", false},
-      {"POST", "/v1/thing", [](const Request&, RequestContext&) -> Response {
-         throw InvalidOption("psm", "bad");
-       }, "", false},
-      {"GET", "/v1/boom", [](const Request&, RequestContext&) -> Response {
+       },
+       "", false},
+      {"POST", "/v1/thing",
+       [](const Request&, RequestContext&) -> Response { throw InvalidOption("psm", "bad"); }, "",
+       false},
+      {"GET", "/v1/boom",
+       [](const Request&, RequestContext&) -> Response {
          throw std::runtime_error("secret detail");
-       }, "", false},
+       },
+       "", false},
       {"GET", "/status", [](const Request&, RequestContext&) { return Response{}; }, "", true},
-      {"GET", "/v1/templates*", [](const Request& r, RequestContext&) {
+      {"POST", "/v1/scoped", [](const Request&, RequestContext&) { return Response{}; }, "ocr",
+       false},
+      {"GET", "/v1/anykey", [](const Request&, RequestContext&) { return Response{}; },
+       std::string(kAnyScope), false},
+      {"GET", "/v1/templates*",
+       [](const Request& r, RequestContext&) {
          Response out;
          out.body = r.path;
          return out;
-       }, "", false},
+       },
+       "", false},
   });
 }
 
@@ -79,8 +94,7 @@ TEST(DispatchTest, HandlerErrorsBecomeProblems) {
 
 TEST(DispatchTest, LocalOnlyRoutesRefuseRemotePeers) {
   Fixture f;
-  EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", "203.0.113.9"), f.context).status,
-            403);
+  EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", "203.0.113.9"), f.context).status, 403);
   EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", "::1"), f.context).status, 200);
   EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/status", ""), f.context).status, 200);
 }
@@ -99,6 +113,82 @@ TEST(DispatchTest, EveryResponseCarriesTheRequestId) {
   bool found = false;
   for (auto& [n, v] : r.headers) found |= (n == "X-Request-Id" && v == "rid");
   EXPECT_TRUE(found);
+}
+
+std::string HeaderOf(const Response& r, std::string_view name) {
+  for (auto& [n, v] : r.headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+// The auth phases without key or replay stores: everything decided before the key lookup.
+// (Lookup, replay, scope and quota run against real PostgreSQL and Redis in
+// tests/integration/signed_requests_test.cc.)
+TEST(DispatchAuthTest, UnsignedRequestsToScopedRoutesAreRefusedAndCounted) {
+  MetricsBlock block{};
+  SetProcessMetrics(&block);
+  Fixture f;
+  Response r = Dispatch(TestRouter(), Make("POST", "/v1/scoped"), f.context);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(f.log.error_code, "missing_authorization");
+  EXPECT_EQ(HeaderOf(r, "WWW-Authenticate"), "AWS4-HMAC-SHA256");
+  EXPECT_EQ(block.auth_failures[static_cast<int>(ErrorCode::kMissingAuthorization)].load(), 1u);
+  // A 404 is no auth failure.
+  Fixture g;
+  Dispatch(TestRouter(), Make("GET", "/v1/nope"), g.context);
+  uint64_t total = 0;
+  for (auto& n : block.auth_failures) total += n.load();
+  EXPECT_EQ(total, 1u);
+  SetProcessMetrics(nullptr);
+}
+
+TEST(DispatchAuthTest, AuthNotRequiredServesUnsignedScopedRoutesButNotAnyKeyRoutes) {
+  Fixture f;
+  f.config.auth.required = false;
+  EXPECT_EQ(Dispatch(TestRouter(), Make("POST", "/v1/scoped"), f.context).status, 200);
+  Fixture g;
+  g.config.auth.required = false;
+  EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/v1/anykey"), g.context).status, 401);
+}
+
+TEST(DispatchAuthTest, ASignatureSentToAnOpenRouteIsCheckedToo) {
+  Fixture f;
+  Request request = Make("GET", "/v1/thing");
+  request.headers = {{"host", "localhost:8443"}};
+  SigV4Params params;
+  SignRequest(request, "SLKTEST", "secret", std::time(nullptr) - 3600, params);
+  Response r = Dispatch(TestRouter(), request, f.context);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(f.log.error_code, "request_expired");
+  EXPECT_EQ(f.log.client_key_id, "SLKTEST");
+  // Unsigned, the same route is open.
+  Fixture g;
+  EXPECT_EQ(Dispatch(TestRouter(), Make("GET", "/v1/thing"), g.context).status, 200);
+}
+
+TEST(DispatchAuthTest, WithoutAKeyStoreAWellFormedSignatureGets503NotAPass) {
+  Fixture f;
+  Request request = Make("POST", "/v1/scoped");
+  request.headers = {{"host", "localhost:8443"}};
+  SignRequest(request, "SLKTEST", "secret", std::time(nullptr), SigV4Params{});
+  Response r = Dispatch(TestRouter(), request, f.context);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(f.log.error_code, "service_unavailable");
+}
+
+TEST(DispatchAuthTest, TheRegionAndServiceComeFromTheConfig) {
+  Fixture f;
+  f.config.auth.region = "eu-west-1";
+  Request request = Make("POST", "/v1/scoped");
+  request.headers = {{"host", "localhost:8443"}};
+  SignRequest(request, "SLKTEST", "secret", std::time(nullptr), SigV4Params{});  // us-east-1
+  EXPECT_EQ(Dispatch(TestRouter(), request, f.context).status, 401);
+  EXPECT_EQ(f.log.error_code, "credential_scope_mismatch");
+}
+
+TEST(DispatchAuthTest, EscapesCanonicalRequestsForOneHeaderLine) {
+  EXPECT_EQ(EscapeForHeader("GET\n/\nx\\y\x01\xff"), "GET\\n/\\nx\\\\y\\x01\\xFF");
 }
 
 }  // namespace

@@ -32,10 +32,8 @@ TEST(MetricsTest, SumsBlocksOfSeveralWorkers) {
             std::string::npos);
   EXPECT_NE(text.find("scanline_stage_duration_seconds_count{stage=\"recognise\"} 1"),
             std::string::npos);
-  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"90\"} 0"),
-            std::string::npos);
-  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"100\"} 1"),
-            std::string::npos);
+  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"90\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("scanline_recognition_confidence_bucket{le=\"100\"} 1"), std::string::npos);
   EXPECT_NE(text.find("scanline_auth_failures_total{code=\"signature_mismatch\"} 1"),
             std::string::npos);
 }
@@ -50,6 +48,27 @@ TEST(MetricsTest, CacheLookupsGoToTheProcessBlock) {
   SetProcessMetrics(nullptr);
   EXPECT_EQ(block->cache_hits[0].load(), 2u);
   EXPECT_EQ(block->cache_misses[0].load(), 1u);
+}
+
+TEST(MetricsTest, SignedRequestsHaveTheirEndpointStageAndFailureCodes) {
+  auto block = std::make_unique<MetricsBlock>();
+  RecordRequest(*block, "/v1/whoami", 200, 0.002, {{"auth", 0.3}}, std::nullopt);
+  RecordRequest(*block, "/v1/whoami", 401, 0.001, {}, std::nullopt);
+  CountAuthFailure(ErrorCode::kReplayedRequest);  // no block yet: ignored
+  SetProcessMetrics(block.get());
+  CountAuthFailure(ErrorCode::kReplayedRequest);
+  CountAuthFailure(ErrorCode::kMissingScope);
+  CountAuthFailure(ErrorCode::kMissingScope);
+  SetProcessMetrics(nullptr);
+  std::string text = RenderPrometheus({block.get()}, PoolGauges{});
+  EXPECT_NE(text.find("scanline_requests_total{endpoint=\"/v1/whoami\",status=\"401\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("scanline_stage_duration_seconds_bucket{stage=\"auth\",le=\"0.001\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("scanline_auth_failures_total{code=\"replayed_request\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("scanline_auth_failures_total{code=\"missing_scope\"} 2"), std::string::npos);
 }
 
 TEST(MetricsTest, EveryLineIsCommentOrSample) {

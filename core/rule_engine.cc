@@ -1,0 +1,657 @@
+// Rule-based field extraction (see core/rule_engine.h).
+#include "core/rule_engine.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "core/label_match.h"
+#include "core/mrz.h"
+
+namespace scanline {
+namespace {
+
+// Value patterns used when a field names none, by type.
+constexpr char kDatePattern[] =
+    R"(\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[ -]?[A-Za-z]{3,9}\.?[ -,]*\d{2,4}|[A-Za-z]{3,9}\.? \d{1,2},? ?\d{4})\b)";
+constexpr char kMoneyPattern[] =
+    R"(-?\d{1,3}(?:[,.]\d{3})*[.,] ?\d{2}(?!\d)|-?\d+[.,] ?\d{2}(?!\d))";
+constexpr char kNumberPattern[] = R"(-?\d+(?:[.,]\d+)?)";
+constexpr char kPhonePattern[] = R"(\+?\(?\d[\d ()./-]{5,18}\d)";
+constexpr char kEmailPattern[] = R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})";
+constexpr char kIdPattern[] = R"([A-Za-z0-9][A-Za-z0-9/_.-]{2,})";
+constexpr char kTextPattern[] = R"(\S.*\S|\S)";
+
+const std::regex& Compiled(const std::string& pattern) {
+  thread_local std::map<std::string, std::regex> cache;
+  auto it = cache.find(pattern);
+  if (it == cache.end()) {
+    it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript | std::regex::icase))
+             .first;
+  }
+  return it->second;
+}
+
+std::string PatternFor(const FieldSpec& f) {
+  if (!f.hints.value_pattern.empty()) return f.hints.value_pattern;
+  switch (f.rules.type) {
+    case FieldType::kDate: return kDatePattern;
+    case FieldType::kMoney: return kMoneyPattern;
+    case FieldType::kNumber: return kNumberPattern;
+    case FieldType::kPhone: return kPhonePattern;
+    case FieldType::kEmail: return kEmailPattern;
+    case FieldType::kId: return kIdPattern;
+    default: return kTextPattern;
+  }
+}
+
+bool TakesLastMatch(const FieldSpec& f) {
+  return f.rules.type == FieldType::kMoney || f.rules.type == FieldType::kNumber;
+}
+
+struct Candidate {
+  std::string raw;
+  PixelBox box;
+  int page = 0;
+  int line = 0;
+  size_t offset = 0;  // in the line, for reading order within a line
+  double score = 0;
+  std::string label;
+  TypedValue value;
+};
+
+struct Match {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+// Matches of `pattern` in line.text[from, to).
+std::vector<Match> FindMatches(const TextLine& line, const std::string& pattern, size_t from,
+                               size_t to) {
+  std::vector<Match> out;
+  if (from >= to || from >= line.text.size()) return out;
+  to = std::min(to, line.text.size());
+  const std::regex& re = Compiled(pattern);
+  auto begin = line.text.cbegin() + static_cast<std::ptrdiff_t>(from);
+  auto end = line.text.cbegin() + static_cast<std::ptrdiff_t>(to);
+  for (std::sregex_iterator it(begin, end, re), last; it != last; ++it) {
+    if (it->length(0) == 0) continue;
+    size_t b = from + static_cast<size_t>(it->position(0));
+    out.push_back({b, b + static_cast<size_t>(it->length(0))});
+  }
+  return out;
+}
+
+PixelBox BoxOf(const TextLine& line, size_t begin, size_t end) {
+  PixelBox box;
+  for (const LineToken& t : line.tokens) {
+    if (t.end > begin && t.begin < end) box = UnionBox(box, t.box);
+  }
+  return box.w > 0 ? box : line.box;
+}
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// Trims spaces and the marks OCR reads from rules, bullets and stains at both ends
+// ("| HON HWA TRADING", "* NAME SDN BHD:"); a closing '.' or ')' stays.
+std::string TrimPunctuation(std::string_view s) {
+  auto noise_front = [](unsigned char c) {
+    return std::isspace(c) || (std::ispunct(c) && c != '(' && c != '&' && c != '#');
+  };
+  auto noise_back = [](unsigned char c) {
+    return std::isspace(c) || (std::ispunct(c) && c != ')' && c != '.' && c != '&');
+  };
+  size_t b = 0, e = s.size();
+  while (b < e && noise_front(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && noise_back(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// OCR repairs of an amount: spaces inside it ("100. 00") go; in a currency written with a
+// decimal point, a lone comma before the last two digits ("37,10") is that point misread.
+void RepairAmount(std::string& raw, const std::string& currency) {
+  raw.erase(std::remove(raw.begin(), raw.end(), ' '), raw.end());
+  static const std::set<std::string> kPointCurrencies = {
+      "MYR", "USD", "SGD", "GBP", "AUD", "CAD", "HKD", "CNY", "JPY", "INR", "PHP", "THB", "NZD"};
+  if (!kPointCurrencies.count(currency)) return;
+  const size_t comma = raw.rfind(',');
+  if (comma != std::string::npos && comma + 3 == raw.size() &&
+      raw.find_first_of(",.") == comma) {
+    raw[comma] = '.';
+  }
+}
+
+// Text values right of a label start after separators (": ", "- ").
+size_t SkipSeparators(const std::string& text, size_t at) {
+  while (at < text.size() && (text[at] == ' ' || text[at] == ':' || text[at] == '-' ||
+                               text[at] == '.' || text[at] == '=')) {
+    ++at;
+  }
+  return at;
+}
+
+double Validated(Candidate& c, const FieldSpec& f) {
+  c.value = NormaliseValue(c.raw, f.rules);
+  return c.value.valid ? 1.0 : 0.35;
+}
+
+bool Excluded(const TextLine& line, const FieldSpec& f, const LabelMatch& label) {
+  if (f.hints.exclude_labels.empty()) return false;
+  for (const std::string& ex : AllLabels(f.hints.exclude_labels)) {
+    LabelMatch m = FindLabel(line, ex);
+    if (!m.found) continue;
+    // An exclusion read at least as well as the label hides it: "SUB TOTAL" and
+    // "TOTAL (EXCLUDING GST)" hide "TOTAL", but "TOTAL INCL" is not hidden by a fuzzy
+    // reading of it as "TOTAL EXCL".
+    // Without a label to compare with, only an exact reading excludes: a fuzzy one would
+    // take "BORONG" for "LORONG".
+    if (!label.found ? m.quality >= 0.99 : m.quality >= label.quality - 1e-9) return true;
+  }
+  return false;
+}
+
+struct PageSize {
+  int width = 0;
+  int height = 0;
+};
+
+bool InRegion(const TextLine& line, PageRegion region, const std::vector<PageSize>& sizes) {
+  if (region == PageRegion::kAny) return true;
+  const int h = sizes[line.page].height;
+  if (h <= 0) return true;
+  const int centre = line.box.y + line.box.h / 2;
+  return region == PageRegion::kTop ? centre < h * 0.45 : centre > h * 0.4;
+}
+
+class FieldFinder {
+ public:
+  FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
+      : lines_(lines), sizes_(sizes) {}
+
+  std::vector<Candidate> ByLabel(const FieldSpec& f) const {
+    std::vector<Candidate> out;
+    const std::vector<std::string> labels = AllLabels(f.hints.labels);
+    const std::string pattern = PatternFor(f);
+    for (const TextLine& line : lines_) {
+      if (!InRegion(line, f.hints.region, sizes_)) continue;
+      LabelMatch label = FindAnyLabel(line, labels);
+      if (!label.found || Excluded(line, f, label)) continue;
+      for (ValuePosition pos : f.hints.positions) {
+        if (pos == ValuePosition::kRight || pos == ValuePosition::kSameLine) {
+          size_t from = pos == ValuePosition::kRight ? SkipSeparators(line.text, label.text_end)
+                                                     : 0;
+          auto matches = FindMatches(line, pattern, from, line.text.size());
+          if (pos == ValuePosition::kSameLine) {
+            // Not inside the label itself.
+            matches.erase(std::remove_if(matches.begin(), matches.end(),
+                                         [&](const Match& m) {
+                                           return m.begin < label.text_end &&
+                                                  label.text_begin < m.end;
+                                         }),
+                          matches.end());
+          }
+          if (matches.empty()) continue;
+          const Match& m = TakesLastMatch(f) ? matches.back() : matches.front();
+          out.push_back(Make(f, line, m, label, pos == ValuePosition::kRight ? 1.0 : 0.8));
+        } else {
+          BelowLabel(f, line, label, pattern, out);
+        }
+      }
+    }
+    return out;
+  }
+
+  std::vector<Candidate> ByPattern(const FieldSpec& f) const {
+    std::vector<Candidate> out;
+    const std::vector<std::string> labels = AllLabels(f.hints.labels);
+    const std::string pattern = PatternFor(f);
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      const TextLine& line = lines_[i];
+      if (!InRegion(line, f.hints.region, sizes_)) continue;
+      auto matches = FindMatches(line, pattern, 0, line.text.size());
+      if (matches.empty()) continue;
+      LabelMatch label;
+      double label_weight = 0.6;
+      if (!labels.empty()) {
+        label = FindAnyLabel(line, labels);
+        if (label.found) {
+          label_weight = 1.0;
+        } else if (i > 0 && lines_[i - 1].page == line.page) {
+          LabelMatch above = FindAnyLabel(lines_[i - 1], labels);
+          if (above.found) label_weight = 0.9;
+        }
+      }
+      if (Excluded(line, f, label)) continue;
+      for (const Match& m : matches) {
+        if (label.found && m.begin < label.text_end && label.text_begin < m.end) continue;
+        out.push_back(Make(f, line, m, label, label_weight));
+      }
+    }
+    return out;
+  }
+
+  std::vector<Candidate> Header(const FieldSpec& f) const {
+    std::vector<Candidate> out;
+    int rank = 0;
+    const TextLine* previous = nullptr;  // the header line before, for names split in two
+    for (const TextLine& line : lines_) {
+      if (line.page != 0) break;
+      if (!InRegion(line, f.hints.region, sizes_) || rank >= 12) break;
+      int letters = 0, digits = 0, others = 0;
+      for (unsigned char c : line.text) {
+        if (std::isalpha(c) || c >= 0x80) {
+          ++letters;
+        } else if (std::isdigit(c)) {
+          ++digits;
+        } else if (c != ' ') {
+          ++others;
+        }
+      }
+      if (letters < 3 || letters < 2 * (digits + others)) continue;
+      ++rank;
+      LabelMatch keyword;
+      for (const std::string& k : f.hints.keywords) {
+        keyword = FindLabel(line, k);
+        if (keyword.found) break;
+      }
+      // A keyword ("SDN BHD") outweighs an excluded word ("(TAMAN DAYA)"); a line with a
+      // postcode is an address.
+      static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
+      if (!keyword.found &&
+          (Excluded(line, f, LabelMatch{}) || std::regex_search(line.text, kPostcode))) {
+        previous = nullptr;
+        continue;
+      }
+      double score = 1.0 - 0.07 * (rank - 1);
+      // Garbled lines (logos read as text) come with low confidence.
+      if (line.confidence > 0 && line.confidence < 55) score *= 0.5;
+      std::string text = TrimPunctuation(line.text);
+      PixelBox box = line.box;
+      if (keyword.found) {
+        const LabelMatch& m = keyword;
+        score += 0.6;
+        // A keyword read with an OCR error is written as the template spells it
+        // ("SON BHD" -> "SDN BHD").
+        if (m.quality < 0.99 && m.text_end <= line.text.size()) {
+          std::string fixed = line.text.substr(0, m.text_begin) + m.label +
+                              line.text.substr(m.text_end);
+          text = TrimPunctuation(fixed);
+        }
+        // A legal form alone on its line ("SDN BHD") ends the name begun on the line above.
+        int outside = 0;
+        for (size_t i = 0; i < line.text.size(); ++i) {
+          if ((i < m.text_begin || i >= m.text_end) &&
+              std::isalpha(static_cast<unsigned char>(line.text[i]))) {
+            ++outside;
+          }
+        }
+        if (outside < 3 && previous != nullptr) {
+          text = TrimPunctuation(previous->text) + " " + text;
+          box = UnionBox(previous->box, box);
+        }
+      }
+      Candidate c;
+      c.raw = text;
+      c.box = box;
+      c.page = line.page;
+      c.line = line.index;
+      c.score = score * Validated(c, f);
+      out.push_back(std::move(c));
+      previous = &line;
+    }
+    return out;
+  }
+
+  // `anchor`: index of the line the block follows, or -1.
+  std::vector<Candidate> Block(const FieldSpec& f, int anchor) const {
+    std::vector<Candidate> out;
+    const std::vector<std::string> stops = AllLabels(f.hints.exclude_labels);
+    // Five digits standing alone (a postcode), not a registration number "(12345-X)".
+    static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
+    auto has_keyword = [&](const TextLine& line) {
+      for (const std::string& k : f.hints.keywords) {
+        if (FindLabel(line, k).found) return true;
+      }
+      return std::regex_search(line.text, kPostcode);
+    };
+    size_t start = anchor >= 0 ? static_cast<size_t>(anchor) + 1 : 0;
+    int skipped = 0;
+    std::vector<const TextLine*> taken;
+    for (size_t i = start; i < lines_.size(); ++i) {
+      const TextLine& line = lines_[i];
+      if (anchor >= 0 && line.page != lines_[anchor].page) break;
+      if (!InRegion(line, f.hints.region, sizes_) && taken.empty()) break;
+      const bool stop = !stops.empty() && FindAnyLabel(line, stops).found;
+      const bool keyword = !stop && has_keyword(line);
+      if (taken.empty()) {
+        if (keyword) {
+          taken.push_back(&line);
+          continue;
+        }
+        if (++skipped > 3) break;
+        continue;
+      }
+      if (stop || static_cast<int>(taken.size()) >= f.hints.max_lines) break;
+      const std::string& prev = taken.back()->text;
+      const bool continues = keyword || line.text.find(',') != std::string::npos ||
+                             (!prev.empty() && prev.back() == ',');
+      if (!continues) break;
+      taken.push_back(&line);
+    }
+    if (taken.empty()) return out;
+    Candidate c;
+    for (const TextLine* line : taken) {
+      c.raw += (c.raw.empty() ? "" : " ") + Trim(line->text);
+      c.box = UnionBox(c.box, line->box);
+    }
+    c.page = taken.front()->page;
+    c.line = taken.front()->index;
+    c.score = 0.9 * Validated(c, f);
+    out.push_back(std::move(c));
+    return out;
+  }
+
+ private:
+  Candidate Make(const FieldSpec& f, const TextLine& line, const Match& m,
+                 const LabelMatch& label, double weight) const {
+    Candidate c;
+    c.raw = Trim(std::string_view(line.text).substr(m.begin, m.end - m.begin));
+    if (f.rules.type == FieldType::kMoney) RepairAmount(c.raw, f.rules.currency);
+    c.box = BoxOf(line, m.begin, m.end);
+    c.page = line.page;
+    c.line = line.index;
+    c.offset = m.begin;
+    c.label = label.found ? label.label : "";
+    // A longer label is more specific ("ROUNDED TOTAL" over "TOTAL").
+    double specificity = label.found ? std::min(0.15, 0.01 * label.label.size()) : 0;
+    c.score = (label.found ? label.quality : 0.8) * weight * (1.0 + specificity) *
+              Validated(c, f);
+    return c;
+  }
+
+  void BelowLabel(const FieldSpec& f, const TextLine& line, const LabelMatch& label,
+                  const std::string& pattern, std::vector<Candidate>& out) const {
+    const int h = std::max(1, line.box.h);
+    const int left = label.box.x - label.box.w;
+    const int right = label.box.x + std::max(label.box.w * 4, h * 8);
+    for (size_t j = static_cast<size_t>(line.index) + 1;
+         j < lines_.size() && j <= static_cast<size_t>(line.index) + 3; ++j) {
+      const TextLine& below = lines_[j];
+      if (below.page != line.page) break;
+      if (below.box.y - (line.box.y + line.box.h) > 3 * h) break;
+      // A line with a label of its own ("CASH 20.00" under "TOTAL") holds another value.
+      if (Excluded(below, f, LabelMatch{}) ||
+          FindAnyLabel(below, AllLabels(f.hints.labels)).found) {
+        continue;
+      }
+      for (const Match& m : FindMatches(below, pattern, 0, below.text.size())) {
+        PixelBox box = BoxOf(below, m.begin, m.end);
+        if (box.x + box.w < left || box.x > right) continue;
+        double weight = 0.85 - 0.1 * static_cast<double>(j - line.index - 1);
+        out.push_back(Make(f, below, m, label, weight));
+        return;
+      }
+    }
+  }
+
+  const std::vector<TextLine>& lines_;
+  const std::vector<PageSize>& sizes_;
+};
+
+double NumericValue(const Candidate& c) {
+  try {
+    return std::stod(c.value.normalised);
+  } catch (...) {
+    return -1e300;
+  }
+}
+
+const Candidate* Choose(const std::vector<Candidate>& cands, Preference prefer) {
+  if (cands.empty()) return nullptr;
+  const Candidate* best = &cands[0];
+  for (const Candidate& c : cands) {
+    if (c.score > best->score + 1e-9) best = &c;
+  }
+  if (prefer == Preference::kBest) return best;
+  // first and largest choose among candidates within 20 % of the best; last only among those
+  // tied with it (within 3 %), the later of two equally good readings.
+  const double floor = best->score * (prefer == Preference::kLast ? 0.97 : 0.8);
+  const Candidate* pick = nullptr;
+  for (const Candidate& c : cands) {
+    if (c.score < floor) continue;
+    if (c.value.valid != best->value.valid) continue;
+    if (pick == nullptr) {
+      pick = &c;
+      continue;
+    }
+    const bool earlier = c.line < pick->line || (c.line == pick->line && c.offset < pick->offset);
+    switch (prefer) {
+      case Preference::kFirst:
+        if (earlier) pick = &c;
+        break;
+      case Preference::kLast:
+        if (!earlier) pick = &c;
+        break;
+      case Preference::kLargest:
+        if (NumericValue(c) > NumericValue(*pick)) pick = &c;
+        break;
+      case Preference::kBest:
+        break;
+    }
+  }
+  return pick ? pick : best;
+}
+
+std::string MrzElement(const MrzResult& mrz, const std::string& element) {
+  if (element == "zone") {
+    std::string zone;
+    for (const auto& l : mrz.lines) zone += (zone.empty() ? "" : "\n") + l;
+    return zone;
+  }
+  if (element == "document_code") return mrz.document_code;
+  if (element == "issuing_state") return mrz.issuing_state;
+  if (element == "surname") return mrz.surname;
+  if (element == "given_names") return mrz.given_names;
+  if (element == "document_number") return mrz.document_number;
+  if (element == "nationality") return mrz.nationality;
+  if (element == "birth_date") return mrz.birth_date;
+  if (element == "sex") return mrz.sex;
+  if (element == "expiry_date") return mrz.expiry_date;
+  if (element == "optional_data") return mrz.optional_data;
+  if (element == "optional_data2") return mrz.optional_data2;
+  return "";
+}
+
+// Whether the element's own check digit passed (elements without one follow the zone).
+bool MrzElementChecked(const MrzResult& mrz, const std::string& element) {
+  if (element == "document_number") return mrz.document_number_ok;
+  if (element == "birth_date") return mrz.birth_date_ok;
+  if (element == "expiry_date") return mrz.expiry_date_ok;
+  if (element == "optional_data") return mrz.optional_data_ok;
+  return mrz.AllChecksPass();
+}
+
+}  // namespace
+
+std::vector<KeyValuePair> FindKeyValuePairs(const std::vector<OcrPage>& pages) {
+  struct Segment {
+    std::string text;
+    PixelBox box;
+    int page = 0;
+    int height = 0;
+  };
+  std::vector<Segment> segs;
+  for (const TextLine& line : PrepareLines(pages)) {
+    const int h = std::max(1, line.box.h);
+    Segment cur;
+    size_t begin = 0;
+    for (size_t i = 0; i < line.tokens.size(); ++i) {
+      const LineToken& t = line.tokens[i];
+      if (i > 0) {
+        const LineToken& p = line.tokens[i - 1];
+        if (t.box.x - (p.box.x + p.box.w) > h * 1.5) {
+          cur.text = Trim(std::string_view(line.text).substr(begin, p.end - begin));
+          segs.push_back(cur);
+          cur = Segment{};
+          begin = t.begin;
+        }
+      } else {
+        begin = t.begin;
+      }
+      cur.box = UnionBox(cur.box, t.box);
+      cur.page = line.page;
+      cur.height = h;
+      if (i + 1 == line.tokens.size()) {
+        cur.text = Trim(std::string_view(line.text).substr(begin, t.end - begin));
+        segs.push_back(cur);
+      }
+    }
+  }
+  auto is_key = [](const std::string& s) {
+    return s.size() >= 2 && s.back() == ':' &&
+           std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::isalpha(c); });
+  };
+  std::vector<KeyValuePair> out;
+  std::vector<bool> used(segs.size(), false);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const Segment& s = segs[i];
+    size_t colon = s.text.find(':');
+    if (!is_key(s.text) && colon != std::string::npos && colon > 0 && colon + 1 < s.text.size()) {
+      std::string key = Trim(std::string_view(s.text).substr(0, colon));
+      std::string value = Trim(std::string_view(s.text).substr(colon + 1));
+      if (!key.empty() && !value.empty() &&
+          std::any_of(key.begin(), key.end(), [](unsigned char c) { return std::isalpha(c); }) &&
+          !std::isdigit(static_cast<unsigned char>(key.back()))) {
+        const int kw = static_cast<int>(s.box.w * (colon + 1) / std::max<size_t>(1, s.text.size()));
+        out.push_back({key, value, {s.box.x, s.box.y, kw, s.box.h},
+                       {s.box.x + kw, s.box.y, s.box.w - kw, s.box.h}, s.page, 0.6});
+        continue;
+      }
+    }
+    if (!is_key(s.text)) continue;
+    // Right on the same row, else below.
+    int best = -1;
+    int best_dx = 1 << 30;
+    const int cy = s.box.y + s.box.h / 2;
+    for (size_t j = 0; j < segs.size(); ++j) {
+      const Segment& t = segs[j];
+      if (j == i || t.page != s.page || used[j] || is_key(t.text)) continue;
+      const int ty = t.box.y + t.box.h / 2;
+      const int dx = t.box.x - (s.box.x + s.box.w);
+      if (std::abs(ty - cy) <= s.height * 0.6 && dx >= -2 && dx < best_dx) {
+        best = static_cast<int>(j);
+        best_dx = dx;
+      }
+    }
+    double confidence = 0.7;
+    if (best < 0) {
+      int best_dy = 1 << 30;
+      for (size_t j = 0; j < segs.size(); ++j) {
+        const Segment& t = segs[j];
+        if (j == i || t.page != s.page || used[j] || is_key(t.text)) continue;
+        const int dy = t.box.y - (s.box.y + s.box.h);
+        const bool overlaps = t.box.x < s.box.x + s.box.w + s.height * 4 &&
+                              s.box.x - s.height * 2 < t.box.x + t.box.w;
+        if (dy >= -2 && dy < s.height * 2 && overlaps && dy < best_dy) {
+          best = static_cast<int>(j);
+          best_dy = dy;
+        }
+      }
+      confidence = 0.5;
+    }
+    if (best < 0) continue;
+    used[best] = true;
+    std::string key = s.text.substr(0, s.text.size() - 1);
+    out.push_back({Trim(key), segs[best].text, s.box, segs[best].box, s.page, confidence});
+  }
+  return out;
+}
+
+RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& pages) {
+  RuleExtraction result;
+  const std::vector<TextLine> lines = PrepareLines(pages);
+  std::vector<PageSize> sizes;
+  for (const OcrPage& p : pages) sizes.push_back({p.width, p.height});
+  FieldFinder finder(lines, sizes);
+  std::optional<MrzResult> mrz;
+  bool mrz_tried = false;
+  std::map<std::string, int> line_of;  // field -> line index, for blocks placed after it
+
+  // Fields a block follows are found first.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < t.fields.size(); ++i) {
+    if (t.fields[i].hints.locate != LocateStrategy::kBlock) order.push_back(i);
+  }
+  for (size_t i = 0; i < t.fields.size(); ++i) {
+    if (t.fields[i].hints.locate == LocateStrategy::kBlock) order.push_back(i);
+  }
+  result.fields.resize(t.fields.size());
+  for (size_t idx : order) {
+    const FieldSpec& f = t.fields[idx];
+    ExtractedField& out = result.fields[idx];
+    out.name = f.name;
+    out.engine = "rules";
+    std::vector<Candidate> cands;
+    switch (f.hints.locate) {
+      case LocateStrategy::kLabel: cands = finder.ByLabel(f); break;
+      case LocateStrategy::kPattern: cands = finder.ByPattern(f); break;
+      case LocateStrategy::kHeader: cands = finder.Header(f); break;
+      case LocateStrategy::kBlock: {
+        auto it = line_of.find(f.hints.after);
+        cands = finder.Block(f, it == line_of.end() ? -1 : it->second);
+        break;
+      }
+      case LocateStrategy::kMrz: {
+        if (!mrz_tried) {
+          std::vector<std::string> texts;
+          for (const TextLine& l : lines) texts.push_back(l.text);
+          mrz = FindMrz(texts);
+          mrz_tried = true;
+        }
+        if (mrz) {
+          Candidate c;
+          c.raw = MrzElement(*mrz, f.hints.mrz_element);
+          if (!c.raw.empty()) {
+            c.value = NormaliseValue(c.raw, f.rules);
+            if (f.rules.type == FieldType::kDate) {
+              c.value.normalised = c.raw;  // already ISO 8601 from the zone
+            }
+            const bool checked = MrzElementChecked(*mrz, f.hints.mrz_element);
+            if (!checked) {
+              c.value.valid = false;
+              c.value.problems.push_back("check_digit");
+            }
+            c.score = checked ? 0.95 : 0.4;
+            cands.push_back(std::move(c));
+          }
+        }
+        break;
+      }
+    }
+    const Candidate* pick = Choose(cands, f.hints.prefer);
+    if (pick == nullptr) continue;
+    out.found = true;
+    out.value = pick->value;
+    out.box = pick->box;
+    out.page = pick->page;
+    out.label = pick->label;
+    double ocr = 1.0;
+    for (const TextLine& l : lines) {
+      if (l.index == pick->line) ocr = l.confidence > 0 ? l.confidence / 100.0 : 1.0;
+    }
+    out.confidence = std::clamp(std::min(1.0, pick->score) * (0.5 + 0.5 * ocr), 0.0, 1.0);
+    line_of[f.name] = pick->line;
+  }
+  if (t.key_values) result.key_values = FindKeyValuePairs(pages);
+  return result;
+}
+
+}  // namespace scanline

@@ -1,0 +1,273 @@
+// Recognition on pages with known text (rendered by text2image, then scaled, turned, spoiled):
+// character error rates asserted per condition, regions, boxes in input pixels, the
+// deadline, warm engines, hOCR/TSV coordinates and whole documents (multi-page TIFF, PDF).
+#include "core/ocr.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "core/detail/image_mat.h"
+#include "core/error.h"
+#include "core/tessdata.h"
+#include "tests/unit/text_images.h"
+
+namespace scanline {
+namespace {
+
+using testing::Cer;
+using testing::Encode;
+using testing::MultipageTiff;
+using testing::Noisy;
+using testing::PdfOfPages;
+using testing::RenderText;
+using testing::Scaled;
+using testing::Shaded;
+using testing::Skewed;
+
+const char kText[] =
+    "Invoice 2024-0117 from Northwind Traders\n"
+    "Total due: 1,284.50 EUR by 15 March\n"
+    "The quick brown fox jumps over the lazy dog.\n";
+
+class OcrTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    PrepareTesseractProcess();
+    engines_ = new OcrEngines(TessdataDir(""), 3);
+    engines_->Preload("eng");
+  }
+  static void TearDownTestSuite() {
+    delete engines_;
+    engines_ = nullptr;
+  }
+
+  static OcrPage Read(const cv::Mat& page, const std::string& preprocess = "auto",
+                      int psm = 6) {
+    OcrOptions options;
+    options.psm = psm;
+    options.preprocess = ParsePreprocess(preprocess);
+    return Recognize(*engines_, ImageFromMat(page), options);
+  }
+
+  static const OcrWord* FindWord(const OcrPage& page, const std::string& text) {
+    for (const auto& block : page.blocks) {
+      for (const auto& line : block.lines) {
+        for (const auto& word : line.words) {
+          if (word.text == text) return &word;
+        }
+      }
+    }
+    return nullptr;
+  }
+
+  static OcrEngines* engines_;
+};
+
+OcrEngines* OcrTest::engines_ = nullptr;
+
+TEST_F(OcrTest, ReadsCleanTextAtSeveralSizes) {
+  const cv::Mat page = RenderText(kText, 12, 300);
+  ASSERT_FALSE(page.empty()) << "text2image (package tesseract-ocr) did not render";
+  // 300, 150 and 100 dpi equivalents.
+  EXPECT_LT(Cer(kText, Read(page).text), 0.02);
+  EXPECT_LT(Cer(kText, Read(Scaled(page, 0.5)).text), 0.03);
+  const OcrPage small = Read(Scaled(page, 0.33));
+  EXPECT_LT(Cer(kText, small.text), 0.05) << small.text;
+  EXPECT_EQ(small.preprocess_applied.at(1).rfind("upscale:", 0), 0u);
+}
+
+TEST_F(OcrTest, UpscalingRescuesTinyText) {
+  // About 60 dpi: lower-case letters some 6 pixels tall.
+  const cv::Mat tiny = Scaled(RenderText(kText, 12, 300), 0.2);
+  const double none = Cer(kText, Read(tiny, "none").text);
+  const double prepared = Cer(kText, Read(tiny, "auto").text);
+  EXPECT_LT(prepared, 0.12);
+  EXPECT_LT(prepared, none);
+}
+
+TEST_F(OcrTest, ReadsSkewedPages) {
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.5);
+  for (double degrees : {3.0, -5.0, 8.0}) {
+    const OcrPage read = Read(Skewed(page, degrees));
+    EXPECT_LT(Cer(kText, read.text), 0.05) << degrees << ": " << read.text;
+  }
+}
+
+TEST_F(OcrTest, ReadsNoisyAndShadedPages) {
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.5);
+  const OcrPage noisy = Read(Noisy(page, 0.004, 25));
+  EXPECT_LT(Cer(kText, noisy.text), 0.08) << noisy.text;
+  const OcrPage shaded = Read(Shaded(page, 245, 95));
+  EXPECT_LT(Cer(kText, shaded.text), 0.05) << shaded.text;
+}
+
+TEST_F(OcrTest, TurnsPagesUprightWithOrientationData) {
+  if (!engines_->HasOrientationData()) GTEST_SKIP() << "osd.traineddata not installed";
+  std::string text;
+  for (int i = 0; i < 3; ++i) text += kText;
+  const cv::Mat page = Scaled(RenderText(text, 12, 300), 0.5);
+  cv::Mat turned;
+  cv::rotate(page, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
+  const OcrPage read = Read(turned);
+  EXPECT_LT(Cer(text, read.text), 0.05) << read.text;
+  // The same with the step named: upside down.
+  cv::rotate(page, turned, cv::ROTATE_180);
+  const OcrPage flipped = Read(turned, "grey,orient");
+  EXPECT_EQ(flipped.preprocess_applied.back(), "orient:180");
+  EXPECT_LT(Cer(text, flipped.text), 0.05) << flipped.text;
+}
+
+TEST_F(OcrTest, RoiReadsOnlyTheRegionWithBoxesInPagePixels) {
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.5);
+  // The first line is in the top third of the page.
+  OcrOptions options;
+  options.roi = Roi{0, 0, 1.0, 0.36, true};
+  const OcrPage read = Recognize(*engines_, ImageFromMat(page), options);
+  EXPECT_NE(read.text.find("Northwind"), std::string::npos) << read.text;
+  EXPECT_EQ(read.text.find("quick"), std::string::npos) << read.text;
+  EXPECT_EQ(read.width, page.cols);
+  // A region lower down: its words' boxes lie inside it, in the page's pixels.
+  options.roi = Roi{0, static_cast<double>(page.rows / 2), static_cast<double>(page.cols),
+                    static_cast<double>(page.rows - page.rows / 2), false};
+  const OcrPage lower = Recognize(*engines_, ImageFromMat(page), options);
+  const OcrWord* fox = FindWord(lower, "fox");
+  ASSERT_NE(fox, nullptr) << lower.text;
+  EXPECT_GE(fox->box.y, page.rows / 2);
+  EXPECT_EQ(lower.text.find("Invoice"), std::string::npos);
+  // Outside the page: refused, naming the option.
+  options.roi = Roi{static_cast<double>(page.cols + 5), 0, 10, 10, false};
+  try {
+    Recognize(*engines_, ImageFromMat(page), options);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidOption);
+    EXPECT_NE(std::string(e.detail()).find("roi"), std::string::npos);
+  }
+}
+
+TEST_F(OcrTest, BoxesAreInInputPixelsWhateverThePreparation) {
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.3);
+  const OcrPage plain = Read(page, "none");
+  const OcrPage prepared = Read(page, "grey,border,upscale,binarise");
+  ASSERT_GT(prepared.preprocess_applied.size(), 2u);
+  for (const char* word : {"Northwind", "quick", "lazy"}) {
+    const OcrWord* a = FindWord(plain, word);
+    const OcrWord* b = FindWord(prepared, word);
+    ASSERT_TRUE(a && b) << word << "\n" << plain.text << "\n" << prepared.text;
+    EXPECT_NEAR(a->box.x, b->box.x, 3) << word;
+    EXPECT_NEAR(a->box.y, b->box.y, 3) << word;
+    EXPECT_NEAR(a->box.w, b->box.w, 4) << word;
+    EXPECT_NEAR(a->box.h, b->box.h, 4) << word;
+  }
+}
+
+TEST_F(OcrTest, HocrAndTsvUseTheSameCoordinates) {
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.3);
+  OcrOptions options;
+  options.preprocess = ParsePreprocess("grey,upscale");
+  options.hocr = true;
+  options.tsv = true;
+  const OcrPage read = Recognize(*engines_, ImageFromMat(page), options);
+  const OcrWord* quick = FindWord(read, "quick");
+  ASSERT_NE(quick, nullptr);
+  const std::string bbox = "bbox " + std::to_string(quick->box.x) + " " +
+                           std::to_string(quick->box.y) + " " +
+                           std::to_string(quick->box.x + quick->box.w) + " " +
+                           std::to_string(quick->box.y + quick->box.h);
+  EXPECT_NE(read.hocr.find(bbox), std::string::npos) << bbox << "\n" << read.hocr;
+  const std::string row = std::to_string(quick->box.x) + "\t" + std::to_string(quick->box.y) +
+                          "\t" + std::to_string(quick->box.w) + "\t" +
+                          std::to_string(quick->box.h) + "\t";
+  EXPECT_NE(read.tsv.find(row), std::string::npos) << row << "\n" << read.tsv;
+  EXPECT_EQ(read.tsv.rfind("level\tpage_num", 0), 0u);
+}
+
+TEST_F(OcrTest, DeadlineCancelsRecognition) {
+  std::string text;
+  for (int i = 0; i < 12; ++i) text += kText;
+  const cv::Mat page = RenderText(text, 12, 300);
+  OcrOptions options;
+  options.deadline_ms = 30;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Recognize(*engines_, ImageFromMat(page), options);
+    FAIL() << "finished within 30 ms";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kDeadlineExceeded);
+  }
+  // Cancelled, not run to the end (a full read of this page takes seconds).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  // The engine is usable afterwards.
+  EXPECT_LT(Cer(kText, Read(Scaled(RenderText(kText, 12, 300), 0.5)).text), 0.03);
+}
+
+TEST_F(OcrTest, RefusesUnknownLanguagesAndOrientationOnlyMode) {
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.5);
+  OcrOptions options;
+  options.lang = "xyz";
+  try {
+    Recognize(*engines_, ImageFromMat(page), options);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidOption);
+    const std::string detail(e.detail());
+    EXPECT_NE(detail.find("lang"), std::string::npos);
+    EXPECT_NE(detail.find("installed: "), std::string::npos);
+    EXPECT_NE(detail.find("eng"), std::string::npos);
+  }
+  for (const char* bad : {"eng+", "eng+eng", "+eng", "osd"}) {
+    EXPECT_THROW(engines_->CheckLanguages(bad), Error) << bad;
+  }
+  options.lang = "eng";
+  options.psm = 0;
+  EXPECT_THROW(Recognize(*engines_, ImageFromMat(page), options), Error);
+}
+
+TEST_F(OcrTest, EnginesStayWarmAndAreBounded) {
+  OcrEngines engines(TessdataDir(""), 1);
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.5);
+  OcrOptions options;
+  for (int i = 0; i < 3; ++i) Recognize(engines, ImageFromMat(page), options);
+  EXPECT_EQ(engines.engine_inits(), 1);
+  EXPECT_EQ(engines.initialised_engines(), 1);
+  // Every language set the Debian packages of the install script bring.
+  for (const char* lang : {"eng", "deu", "fra", "spa", "chi_sim", "kor"}) {
+    EXPECT_NO_THROW(engines.CheckLanguages(lang)) << lang;
+  }
+  options.lang = "eng+deu";
+  const std::string german = "Die Größe der Straße\n";
+  const OcrPage read =
+      Recognize(engines, ImageFromMat(Scaled(RenderText(german, 12, 300), 0.5)), options);
+  EXPECT_LT(Cer(german, read.text), 0.1) << read.text;
+  EXPECT_EQ(engines.engine_inits(), 2);
+  EXPECT_EQ(engines.initialised_engines(), 1);  // the bound evicted "eng"
+}
+
+TEST_F(OcrTest, DocumentsGiveOneResultPerPage) {
+  const std::string first = "First page of the document\n";
+  const std::string second = "Second page, with numbers 4711\n";
+  const cv::Mat a = Scaled(RenderText(first, 12, 300), 0.5);
+  const cv::Mat b = Scaled(RenderText(second, 12, 300), 0.5);
+  OcrOptions options;
+  for (const std::string& bytes : {MultipageTiff({a, b}), PdfOfPages({a, b}, 150)}) {
+    const OcrDocument doc = RecognizeDocument(*engines_, bytes, {}, options);
+    ASSERT_EQ(doc.pages.size(), 2u);
+    EXPECT_EQ(doc.info.pages, 2);
+    EXPECT_LT(Cer(first, doc.pages[0].text), 0.05) << doc.pages[0].text;
+    EXPECT_LT(Cer(second, doc.pages[1].text), 0.05) << doc.pages[1].text;
+    EXPECT_EQ(doc.sha256.size(), 64u);
+    std::vector<std::string> stages;
+    for (const auto& t : doc.timings) stages.push_back(t.stage);
+    EXPECT_EQ(stages, (std::vector<std::string>{"decode", "preprocess", "recognise", "total"}));
+  }
+  // Every single-page format reads the same.
+  for (const char* ext : {".png", ".jpg", ".tiff", ".webp", ".bmp"}) {
+    const OcrDocument doc = RecognizeDocument(*engines_, Encode(a, ext), {}, options);
+    ASSERT_EQ(doc.pages.size(), 1u);
+    EXPECT_LT(Cer(first, doc.pages[0].text), 0.05) << ext << ": " << doc.pages[0].text;
+  }
+}
+
+}  // namespace
+}  // namespace scanline

@@ -1,0 +1,133 @@
+// Label matching and the rule engine on OCR lines built by hand (no OCR): fuzzy labels,
+// exclusions, values right of and under labels, multi-line blocks, header names, key/value
+// pairs; and the built-in templates parse and round-trip.
+#include "core/rule_engine.h"
+
+#include <gtest/gtest.h>
+
+#include "core/label_match.h"
+#include "core/template.h"
+
+namespace scanline {
+namespace {
+
+// A page whose lines are given as text at y = 30 * index; words get boxes 12 px a character.
+OcrPage Page(const std::vector<std::string>& lines, int width = 600) {
+  OcrPage page;
+  page.width = width;
+  page.height = 30 * static_cast<int>(lines.size()) + 30;
+  OcrBlock block;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    OcrLine line;
+    line.confidence = 90;
+    int x = 10;
+    const int y = 30 * static_cast<int>(i) + 10;
+    size_t p = 0;
+    const std::string& text = lines[i];
+    while (p < text.size()) {
+      while (p < text.size() && text[p] == ' ') {
+        x += 12;
+        ++p;
+      }
+      size_t q = p;
+      while (q < text.size() && text[q] != ' ') ++q;
+      if (q > p) {
+        const int w = 12 * static_cast<int>(q - p);
+        line.words.push_back({text.substr(p, q - p), 90, {x, y, w, 20}});
+        line.text += (line.text.empty() ? "" : " ") + text.substr(p, q - p);
+        x += w;
+      }
+      p = q;
+    }
+    line.box = {10, y, x - 10, 20};
+    block.lines.push_back(line);
+  }
+  page.blocks.push_back(block);
+  return page;
+}
+
+Template Receipt() { return LoadTemplateFile(SCANLINE_SOURCE_DIR "/templates/receipt.json"); }
+
+const ExtractedField& Get(const RuleExtraction& r, const std::string& name) {
+  for (const auto& f : r.fields) {
+    if (f.name == name) return f;
+  }
+  static ExtractedField none;
+  ADD_FAILURE() << name;
+  return none;
+}
+
+TEST(LabelMatchTest, ToleratesOcrErrorsInProportionToLength) {
+  EXPECT_TRUE(FindLabel(PrepareLine("TOTAI: 9.00"), "TOTAL").found);
+  EXPECT_TRUE(FindLabel(PrepareLine("GRAND T0TAL 12.00"), "GRAND TOTAL").found);
+  EXPECT_TRUE(FindLabel(PrepareLine("GRANDTOTAL 12.00"), "GRAND TOTAL").found);  // merged
+  EXPECT_FALSE(FindLabel(PrepareLine("TAX 1.00"), "TAN").found);  // short labels: exact
+  EXPECT_FALSE(FindLabel(PrepareLine("SUBTOTAL 9.00"), "TOTAL").found);
+  LabelMatch m = FindLabel(PrepareLine("Date:25/12/2018"), "DATE");
+  ASSERT_TRUE(m.found);
+  EXPECT_EQ(m.text_end, 5u);  // "Date:" is its own token
+  EXPECT_EQ(FindAnyLabel(PrepareLine("GRAND TOTAL 5.00"), {"TOTAL", "GRAND TOTAL"}).label,
+            "GRAND TOTAL");
+  EXPECT_GT(PhraseSimilarity("date_of_birth", "Date of birth:"), 0.99);
+  EXPECT_LT(PhraseSimilarity("email", "Signature"), 0.5);
+  EXPECT_EQ(EditDistance("kitten", "sitting", 5), 3);
+  EXPECT_EQ(EditDistance("kitten", "sitting", 1), 2);  // gives up past the limit
+}
+
+TEST(RuleEngineTest, FindsReceiptFieldsAndSkipsExcludedLabels) {
+  OcrPage page = Page({"ACME TRADING SDN BHD", "(12345-X)", "NO 5, JALAN BESAR 2,",
+                       "TAMAN MAJU, 43000 KAJANG", "TEL: 03-1234 5678", "TAX INVOICE",
+                       "DATE : 03/04/2018 12:30", "ITEM A        2.00", "SUB TOTAL     9.10",
+                       "TOTAL (EXCLUDING GST)   8.58", "GST 6%        0.52",
+                       "ROUNDED TOTAL  9.10", "CASH         20.00", "CHANGE       10.90"});
+  RuleExtraction r = ExtractWithRules(Receipt(), {page});
+  EXPECT_EQ(Get(r, "company").value.raw, "ACME TRADING SDN BHD");
+  EXPECT_EQ(Get(r, "address").value.raw, "NO 5, JALAN BESAR 2, TAMAN MAJU, 43000 KAJANG");
+  EXPECT_EQ(Get(r, "date").value.raw, "03/04/2018");
+  EXPECT_EQ(Get(r, "date").value.normalised, "2018-04-03");  // day first, per the template
+  EXPECT_EQ(Get(r, "total").value.raw, "9.10");
+  EXPECT_EQ(Get(r, "total").label, "ROUNDED TOTAL");
+  EXPECT_TRUE(Get(r, "total").value.valid);
+  EXPECT_EQ(Get(r, "tax").value.raw, "0.52");
+  EXPECT_GT(Get(r, "total").box.x, 100);
+}
+
+TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
+  Template t = ParseTemplate(R"({"document_type":"t","fields":[
+    {"name":"invoice_no","type":"id","required":true,"rules":{"locate":"label",
+      "labels":{"en":["INVOICE NO"]},"value_pattern":"[A-Z0-9-]{4,}","position":["right","below"]}},
+    {"name":"iban","type":"id","validation":{"check_digit":"iban"},
+     "rules":{"locate":"pattern","value_pattern":"[A-Z]{2}[0-9]{2}[A-Z0-9 ]{10,30}"}}]})");
+  RuleExtraction r = ExtractWithRules(t, {Page({"INVOICE NO", "INV-2041", "Thanks"})});
+  EXPECT_EQ(Get(r, "invoice_no").value.raw, "INV-2041");
+  EXPECT_FALSE(Get(r, "iban").found);
+  // A value failing its check digit is kept but marked invalid.
+  r = ExtractWithRules(t, {Page({"IBAN GB82WEST12345698765433"})});
+  EXPECT_TRUE(Get(r, "iban").found);
+  EXPECT_FALSE(Get(r, "iban").value.valid);
+  r = ExtractWithRules(t, {Page({"IBAN GB82WEST12345698765432"})});
+  EXPECT_TRUE(Get(r, "iban").value.valid);
+}
+
+TEST(RuleEngineTest, PairsKeysWithValuesByLayout) {
+  auto pairs = FindKeyValuePairs({Page({"Name:      John Smith", "Phone: 555-1234",
+                                        "Address:", "12 High Street"})});
+  ASSERT_EQ(pairs.size(), 3u);
+  EXPECT_EQ(pairs[0].key, "Name");
+  EXPECT_EQ(pairs[0].value, "John Smith");
+  EXPECT_EQ(pairs[1].key, "Phone");
+  EXPECT_EQ(pairs[1].value, "555-1234");
+  EXPECT_EQ(pairs[2].key, "Address");
+  EXPECT_EQ(pairs[2].value, "12 High Street");
+}
+
+TEST(BuiltinTemplatesTest, ParseAndRoundTrip) {
+  for (const Template& t : LoadTemplateDir(SCANLINE_SOURCE_DIR "/templates")) {
+    EXPECT_EQ(ParseTemplate(TemplateToJson(t)), t) << t.document_type;
+    EXPECT_FALSE(t.prompt.empty()) << t.document_type;
+  }
+  EXPECT_EQ(LoadTemplateDir(SCANLINE_SOURCE_DIR "/templates").size(), 4u);
+}
+
+}  // namespace
+}  // namespace scanline
