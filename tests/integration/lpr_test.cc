@@ -170,6 +170,14 @@ TEST_F(LprServiceTest, APhotoWithoutPlatesIsAnEmptyList) {
   EXPECT_EQ(doc["image"]["width"].GetInt(), 320);
 }
 
+TEST_F(LprServiceTest, NeedsASignatureWithTheLprScope) {
+  ExpectProblem(Http("POST", Url(""), *photo_, {"Content-Type: image/png"}), 401,
+                "missing_authorization");
+  const ApiKey ocr_only = service_->CreateKey("ocr");
+  ExpectProblem(SignedHttp("POST", Url(""), ocr_only, *photo_, {"Content-Type: image/png"}), 403,
+                "missing_scope");
+}
+
 TEST_F(LprServiceTest, RefusesBadInputWithProblems) {
   ExpectProblem(
       SignedHttp("POST", Url(""), *key_, "this is not an image", {"Content-Type: image/png"}), 415,
