@@ -29,8 +29,8 @@ Response HandleLpr(const Request& request, RequestContext& context) {
 
   const RequestBody body = ExtractRequestBody(request);
   context.log.image_bytes = static_cast<int64_t>(body.image.size());
-  const LprResult result = RecognizePlates(*context.services.lpr, body.image,
-                                           ImageLimitsFrom(config.limits), options);
+  const LprResult result =
+      RecognizePlates(*context.services.lpr, body.image, ImageLimitsFrom(config.limits), options);
 
   context.log.image_sha256 = result.sha256;
   context.log.image_width = result.info.width;
