@@ -16,7 +16,7 @@
 // Both compare case-folded text: the SROIE transcripts are all in capitals.
 //
 //   build/bench/ocr_accuracy [--set receipts|forms|both] [--modes tesseract,none,auto]
-//                            [--psm 6] [--every 1] [--offset 0] [--limit 0] [--verbose]
+//                            [--psm N (default: ocr.default_psm)] [--every 1] [--offset 0] [--limit 0] [--verbose]
 // --every K --offset R keeps images whose index % K == R (a subset for tuning).
 #include <rapidjson/document.h>
 #include <sys/wait.h>
@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/image.h"
 #include "core/ocr.h"
@@ -254,7 +255,7 @@ std::vector<std::string> Split(const std::string& s, char sep) {
 int main(int argc, char** argv) {
   PrepareTesseractProcess();
   std::string set = "both", modes_text = "tesseract,none,auto";
-  int psm = 6, every = 1, offset = 0, limit = 0;
+  int psm = OcrConfig{}.default_psm, every = 1, offset = 0, limit = 0;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

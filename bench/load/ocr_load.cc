@@ -116,9 +116,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const int v = std::atoi(argv[i + 1]);
-    if (a == "--images") images = v;
-    else if (a == "--clients") clients = v;
-    else if (a == "--passes") passes = v;
+    if (a == "--images")
+      images = v;
+    else if (a == "--clients")
+      clients = v;
+    else if (a == "--passes")
+      passes = v;
   }
   const std::string dir = std::string(SCANLINE_SOURCE_DIR) + "/../shared/data/receipts/img";
   std::vector<std::string> paths;
@@ -180,8 +183,8 @@ int main(int argc, char** argv) {
       // Each request signs anew (a signature is accepted once): the deadline differs.
       const std::string url = service.base_url() + "/v1/ocr?psm=6&preprocess=" + preprocess +
                               "&deadline_ms=" + std::to_string(60000 - ++sequence);
-      HttpResponse r = SignedHttp("POST", url, key, bytes[static_cast<size_t>(i)],
-                                  {"Content-Type: image/jpeg"});
+      HttpResponse r =
+          SignedHttp("POST", url, key, bytes[static_cast<size_t>(i)], {"Content-Type: image/jpeg"});
       if (r.status != 200) std::fprintf(stderr, "%ld %s\n", r.status, r.body.c_str());
       return r.status == 200;
     };
