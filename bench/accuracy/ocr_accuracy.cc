@@ -16,7 +16,8 @@
 // Both compare case-folded text: the SROIE transcripts are all in capitals.
 //
 //   build/bench/ocr_accuracy [--set receipts|forms|both] [--modes tesseract,none,auto]
-//                            [--psm N (default: ocr.default_psm)] [--every 1] [--offset 0] [--limit 0] [--verbose]
+//                            [--psm N (default: ocr.default_psm)] [--every 1] [--offset 0] [--limit
+//                            0] [--verbose]
 // --every K --offset R keeps images whose index % K == R (a subset for tuning).
 #include <rapidjson/document.h>
 #include <sys/wait.h>
