@@ -19,7 +19,9 @@ bool IsSigningParameter(std::string_view name) {
 Response HandleLpr(const Request& request, RequestContext& context) {
   const Config& config = *context.services.config;
   if (context.services.lpr == nullptr) {
-    throw Error(ErrorCode::kInternal, "plate recognition is not available",
+    // The worker could not load its plate engines (logged at its start): the operator's
+    // side is missing something, not the client's.
+    throw Error(ErrorCode::kServiceUnavailable, "plate recognition is not available",
                 "Services::lpr is null");
   }
   LprOptions options;
