@@ -74,7 +74,7 @@ std::vector<Binding> Bindings() {
        "Tesseract language data; empty = Tesseract's default"},
       {"ocr.default_lang", StringRef(SCANLINE_FIELD(ocr, default_lang)), 0, 0,
        "language set when a request names none"},
-      {"ocr.default_psm", IntRef(SCANLINE_FIELD(ocr, default_psm)), 0, 13,
+      {"ocr.default_psm", IntRef(SCANLINE_FIELD(ocr, default_psm)), 1, 13,
        "page segmentation mode when a request names none"},
       {"ocr.max_engines", IntRef(SCANLINE_FIELD(ocr, max_engines)), 1, 64,
        "warm Tesseract engines (language sets) kept per worker"},

@@ -44,7 +44,7 @@ struct LimitsConfig {
 struct OcrConfig {
   std::string tessdata_dir;      // "" = Tesseract's compiled-in default
   std::string default_lang = "eng";
-  int default_psm = 6;           // Tesseract page segmentation mode
+  int default_psm = 4;           // Tesseract page segmentation mode (4: one column, any size)
   int max_engines = 4;           // warm engines (language sets) kept per worker
   int max_deadline_ms = 60000;   // server cap on a request's deadline_ms
   std::string preload_langs = "eng";  // "+"-joined sets initialised at worker start, "," apart

@@ -24,9 +24,12 @@
 namespace scanline {
 namespace {
 
-constexpr size_t kMaxReads = 8;            // candidates read per photo
-constexpr float kMinPatternConfidence = 35;  // 0..100, best text that fits a pattern
-constexpr float kMinFreeConfidence = 70;     // 0..100, best text that fits none
+constexpr size_t kMaxReads = 12;  // rows read per photo
+constexpr size_t kRowsPerPlate = 2;
+constexpr size_t kMaxRectifiedReads = 2;  // rectified plate crops read per photo
+constexpr int kCropHeight = 96;  // rectified plate crop, pixels          // rows read for one place
+constexpr float kMinPatternConfidence = 20;  // 0..100, best text that fits a pattern
+constexpr float kMinFreeConfidence = 55;     // 0..100, best text that fits none
 
 using Clock = std::chrono::steady_clock;
 
@@ -47,6 +50,25 @@ cv::Rect CornersBounds(const PlateCorners& corners) {
 
 bool PlausibleLength(size_t n, const PlateRegion& region) {
   return n + 1 >= region.min_length && n <= region.max_length + 2;
+}
+
+// The plate's outline around `row`, grown by a tenth, warped to a straight crop of the
+// region's shape, and read there.
+std::vector<PlateReading> ReadRectified(PlateReader& reader, const cv::Mat& grey,
+                                        const detail::CharRow& row, const PlateRegion& region) {
+  const auto outline = detail::FitPlateOutline(grey, row, region);
+  cv::Point2f centre(0, 0);
+  for (const auto& p : outline) centre += p * 0.25f;
+  std::vector<cv::Point2f> from;
+  for (const auto& p : outline) from.push_back(centre + (p - centre) * 1.1f);
+  const float h = kCropHeight;
+  const float w = std::round(h * static_cast<float>(region.aspect));
+  const std::vector<cv::Point2f> to = {{0, 0}, {w, 0}, {w, h}, {0, h}};
+  cv::Mat crop;
+  cv::warpPerspective(grey, crop, cv::getPerspectiveTransform(from, to),
+                      cv::Size(static_cast<int>(w), static_cast<int>(h)), cv::INTER_LINEAR,
+                      cv::BORDER_REPLICATE);
+  return reader.ReadCrop(ImageFromMat(crop));
 }
 
 }  // namespace
@@ -112,8 +134,7 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
                                  const LprOptions& options) {
   const auto start = Clock::now();
   if (options.top_n < 1 || options.top_n > kMaxTopN) {
-    throw Error(ErrorCode::kInvalidOption,
-                "top_n must be 1.." + std::to_string(kMaxTopN))
+    throw Error(ErrorCode::kInvalidOption, "top_n must be 1.." + std::to_string(kMaxTopN))
         .With("option", "top_n");
   }
   const PlateRegion& region = engines.Region(options.region);
@@ -137,26 +158,55 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
   result.timings.push_back({"detect", MsSince(stage)});
 
   stage = Clock::now();
-  std::vector<cv::Rect> accepted;
-  size_t reads = 0;
+  // Rows over one place (found at two scales, in two polarities, or by two detectors) are
+  // one plate: their readings are pooled, so that they vote.
+  std::vector<std::vector<const detail::Candidate*>> groups;
+  std::vector<cv::Rect> group_bounds;
   for (const auto& candidate : candidates) {
-    if (reads >= kMaxReads) break;
-    const cv::Rect row_bounds = detail::RowBounds(candidate.row);
-    if (std::any_of(accepted.begin(), accepted.end(), [&](const cv::Rect& r) {
-          return (r & row_bounds).area() > 0.5 * row_bounds.area();
-        })) {
-      continue;
+    const cv::Rect bounds = detail::RowBounds(candidate.row);
+    bool joined = false;
+    for (size_t g = 0; g < groups.size() && !joined; ++g) {
+      const double smaller = std::min(bounds.area(), group_bounds[g].area());
+      if ((bounds & group_bounds[g]).area() > 0.5 * smaller) {
+        if (groups[g].size() < kRowsPerPlate) groups[g].push_back(&candidate);
+        joined = true;
+      }
     }
-    ++reads;
-    const detail::RowImages images = detail::PrepareRow(grey, candidate.row);
+    if (!joined) {
+      groups.push_back({&candidate});
+      group_bounds.push_back(bounds);
+    }
+  }
+  std::vector<cv::Rect> accepted;
+  size_t reads = 0, fallbacks = 0;
+  for (const auto& group : groups) {
+    if (reads >= kMaxReads) break;
+    const detail::Candidate& candidate = *group.front();
     std::vector<PlateReading> readings;
     bool plausible = false;
-    for (int way = 0; way < 3; ++way) {
-      PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
-      plausible = plausible || PlausibleLength(r.size(), region);
-      if (!r.empty()) readings.push_back(std::move(r));
-      // A first reading far from a plate's length: a sign or a sticker; try one other way.
-      if (way == 1 && !plausible) break;
+    for (const detail::Candidate* member : group) {
+      if (reads >= kMaxReads) break;
+      ++reads;
+      const detail::RowImages images = detail::PrepareRow(grey, member->row);
+      // The binarised ways first (cleaned of everything but character blobs, they read
+      // best); the grey line only when neither gave a plate's length.
+      bool mine = false;
+      for (int way : {0, 2, 1}) {
+        if (way == 1 && mine) break;
+        PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
+        mine = mine || PlausibleLength(r.size(), region);
+        if (!r.empty()) readings.push_back(std::move(r));
+      }
+      plausible = plausible || mine;
+    }
+    if (!plausible && fallbacks < kMaxRectifiedReads) {
+      // The row may hold only part of the plate (characters joined to the frame, a gap
+      // at a sticker): the plate's outline, warped to a straight crop, is searched again.
+      ++fallbacks;
+      for (auto& r : ReadRectified(engines.reader(), grey, candidate.row, region)) {
+        plausible = plausible || PlausibleLength(r.size(), region);
+        readings.push_back(std::move(r));
+      }
     }
     if (!plausible) continue;
     std::vector<PlateText> texts = RankCandidates(readings, region, options.top_n);
@@ -182,13 +232,13 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
     plate.matches_pattern = best.matches_pattern;
     plate.region = region.code;
     plate.methods = candidate.methods;
-    for (const auto& t : texts) plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
+    for (const auto& t : texts)
+      plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
     result.plates.push_back(std::move(plate));
   }
-  std::stable_sort(result.plates.begin(), result.plates.end(),
-                   [](const PlateResult& a, const PlateResult& b) {
-                     return a.confidence > b.confidence;
-                   });
+  std::stable_sort(
+      result.plates.begin(), result.plates.end(),
+      [](const PlateResult& a, const PlateResult& b) { return a.confidence > b.confidence; });
   result.timings.push_back({"read", MsSince(stage)});
   result.timings.push_back({"total", MsSince(start)});
   return result;

@@ -39,7 +39,7 @@ struct LprOptions {
 inline constexpr size_t kMaxTopN = 50;
 
 struct PlateCandidate {
-  std::string text;  // A-Z0-9
+  std::string text;      // A-Z0-9
   float confidence = 0;  // 0..100
   bool matches_pattern = false;
 };
@@ -50,7 +50,7 @@ struct PlateResult {
   PlateCorners corners;  // clockwise from the top-left, input pixels
   std::string region;    // the region code whose patterns were applied
   bool matches_pattern = false;
-  std::string methods;   // detectors that found it: "chars", "cascade", "onnx", '+'-joined
+  std::string methods;  // detectors that found it: "chars", "cascade", "onnx", '+'-joined
   std::vector<PlateCandidate> candidates;  // best first, at most top_n; [0] is `text`
 };
 
@@ -60,7 +60,7 @@ struct LprResult {
   int64_t bytes = 0;
   double brightness = 0;  // mean luminance 0..255 before enhancement
   bool enhanced = false;
-  std::vector<PlateResult> plates;  // most confident first
+  std::vector<PlateResult> plates;   // most confident first
   std::vector<StageTiming> timings;  // "decode", "enhance", "detect", "read", "total" (ms)
 };
 

@@ -55,7 +55,7 @@ enum class OcrLevel {
 
 struct OcrOptions {
   std::string lang = "eng";  // installed traineddata codes joined by '+': "eng+deu"
-  int psm = 6;               // Tesseract page segmentation mode 0..13 (0 = orientation only)
+  int psm = 4;               // Tesseract page segmentation mode 1..13
   std::optional<Roi> roi;    // read only this region
   PreprocessOptions preprocess;
   OcrLevel level = OcrLevel::kWords;

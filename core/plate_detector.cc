@@ -263,10 +263,7 @@ PlateDetector::PlateDetector(const PlateDetectorOptions& options)
     : impl_(std::make_unique<Impl>()) {
   std::vector<std::string> files;
   if (options.builtin_cascades) {
-    for (const char* name :
-         {"haarcascade_russian_plate_number.xml", "haarcascade_licence_plate_rus_16stages.xml"}) {
-      files.push_back(options.builtin_cascade_dir + "/" + name);
-    }
+    files.push_back(options.builtin_cascade_dir + "/haarcascade_licence_plate_rus_16stages.xml");
   }
   files.insert(files.end(), options.cascade_files.begin(), options.cascade_files.end());
   for (const std::string& file : files) {

@@ -2,9 +2,11 @@
 //
 // - "chars": rows of character-like blobs of one height, evenly spaced (any plate, any
 //   country, light or dark characters; core/detail/plate_detail.h).
-// - "cascade": OpenCV's Haar cascades for plates from the opencv-data package
-//   (haarcascade_russian_plate_number.xml, haarcascade_licence_plate_rus_16stages.xml), and
-//   any cascade files the operator configures (lpr.cascade_files).
+// - "cascade": OpenCV's Haar cascade for plates from the opencv-data package
+//   (haarcascade_licence_plate_rus_16stages.xml), and any cascade files the operator
+//   configures (lpr.cascade_files; e.g. opencv-data's haarcascade_russian_plate_number.xml,
+//   left out by default: it tripled the cascade time here and found no plate the rows missed
+//   on the benchmark photos).
 // - "onnx": an operator's ONNX detector run with OpenCV's DNN module (lpr.onnx_model): a
 //   YOLO-style single-class model, input 640x640 RGB 0..1, output rows of
 //   (cx, cy, w, h, objectness[, class scores]) or the transposed (YOLOv8) layout.
@@ -29,7 +31,7 @@ struct PlatePoint {
 using PlateCorners = std::array<PlatePoint, 4>;  // clockwise from the top-left
 
 struct PlateDetectorOptions {
-  bool builtin_cascades = true;  // the two opencv-data plate cascades
+  bool builtin_cascades = true;  // opencv-data's licence_plate_rus_16stages cascade
   std::string builtin_cascade_dir = "/usr/share/opencv4/haarcascades";
   std::vector<std::string> cascade_files;  // the operator's own
   std::string onnx_model;                  // "" = none

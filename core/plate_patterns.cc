@@ -56,6 +56,16 @@ bool MatchesRegion(std::string_view text, const PlateRegion& region) {
                      [&](const std::string& p) { return MatchesPattern(text, p); });
 }
 
+double PatternWeight(std::string_view text, const PlateRegion& region) {
+  double best = 0;
+  for (size_t i = 0; i < region.patterns.size(); ++i) {
+    if (MatchesPattern(text, region.patterns[i])) {
+      best = std::max(best, i < region.weights.size() ? region.weights[i] : 1.0);
+    }
+  }
+  return best;
+}
+
 PlateRegion ParsePlateRegion(std::string_view code, std::string_view text,
                              std::string_view file_name) {
   PlateRegion region;
@@ -104,6 +114,12 @@ PlateRegion ParsePlateRegion(std::string_view code, std::string_view text,
       }
       region.same_glyph.emplace_back(value[0], value[1]);
     } else if (key == "pattern") {
+      double weight = 1.0;
+      if (size_t space = value.find_first_of(" \t"); space != std::string_view::npos) {
+        weight = number(Trim(value.substr(space)), 0.01, 1000);
+        value = Trim(value.substr(0, space));
+      }
+      region.weights.push_back(weight);
       if (value.empty() || value.size() > 12 ||
           !std::all_of(value.begin(), value.end(), IsPatternChar)) {
         throw fail("a pattern is 1..12 of @ # ? A-Z 0-9");

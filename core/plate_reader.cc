@@ -32,8 +32,8 @@ namespace scanline {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-constexpr int kCharPx = 40;   // character height given to Tesseract, pixels
-constexpr int kPad = 12;      // white border around the line, pixels
+constexpr int kCharPx = 40;              // character height given to Tesseract, pixels
+constexpr int kPad = 12;                 // white border around the line, pixels
 constexpr size_t kBestPerReading = 120;  // combinations enumerated per reading
 
 struct TessDeleter {
@@ -50,8 +50,8 @@ bool IsAlnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); 
 const std::multimap<char, char>& Confusions() {
   static const std::multimap<char, char> table = [] {
     std::multimap<char, char> t;
-    const char* pairs[] = {"O0", "Q0", "D0", "QO", "I1", "L1", "T1", "B8", "S5", "Z2",
-                           "G6", "A4", "T7", "B3", "U0", "DO", "J1"};
+    const char* pairs[] = {"O0", "Q0", "D0", "QO", "I1", "L1", "T1", "B8", "S5",
+                           "Z2", "G6", "A4", "T7", "B3", "U0", "DO", "J1"};
     for (const char* p : pairs) {
       t.emplace(p[0], p[1]);
       t.emplace(p[1], p[0]);
@@ -63,6 +63,7 @@ const std::multimap<char, char>& Confusions() {
 
 constexpr float kConfusionFactor = 0.2f;  // probability of a confusable stand-in, relative
 constexpr float kDroppedEdgeFactor = 0.85f;
+constexpr double kPriorExponent = 0.15;  // see core/plate_patterns.h
 
 // Adds the confusable stand-ins of each choice, applies same-glyph pairs, sorts.
 CharChoices Expand(const CharChoices& in, const PlateRegion& region) {
@@ -186,14 +187,22 @@ std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
   }
   std::vector<PlateText> out;
   if (used == 0) return out;
+  // Ranking: texts that fit a pattern first, then likelihood times the pattern's prior.
+  std::vector<std::pair<double, PlateText>> keyed;
   for (auto& [text, s] : score) {
-    out.push_back({text, static_cast<float>(100.0 * s / used), MatchesRegion(text, region)});
+    PlateText t{text, static_cast<float>(100.0 * s / used), false};
+    const double weight = PatternWeight(text, region);
+    t.matches_pattern = weight > 0;
+    const double key = std::log(std::max(s / used, 1e-12)) +
+                       (t.matches_pattern ? kPriorExponent * std::log(weight) : 0.0);
+    keyed.emplace_back(key, std::move(t));
   }
-  std::sort(out.begin(), out.end(), [](const PlateText& a, const PlateText& b) {
-    if (a.matches_pattern != b.matches_pattern) return a.matches_pattern;
-    if (a.confidence != b.confidence) return a.confidence > b.confidence;
-    return a.text < b.text;
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+    if (a.second.matches_pattern != b.second.matches_pattern) return a.second.matches_pattern;
+    if (a.first != b.first) return a.first > b.first;
+    return a.second.text < b.second.text;
   });
+  for (auto& [key, t] : keyed) out.push_back(std::move(t));
   if (out.size() > top_n) out.resize(top_n);
   return out;
 }
@@ -207,8 +216,7 @@ struct PlateReader::Impl {
   PlateReading ReadLine(const cv::Mat& line) {
     ++calls;
     cv::Mat padded;
-    cv::copyMakeBorder(line, padded, kPad, kPad, kPad, kPad, cv::BORDER_CONSTANT,
-                       cv::Scalar(255));
+    cv::copyMakeBorder(line, padded, kPad, kPad, kPad, kPad, cv::BORDER_CONSTANT, cv::Scalar(255));
     api->SetImage(padded.data, padded.cols, padded.rows, 1, static_cast<int>(padded.step));
     api->SetSourceResolution(300);
     PlateReading reading;
@@ -222,8 +230,8 @@ struct PlateReader::Impl {
         std::unique_ptr<char[]> text(it->GetUTF8Text(tesseract::RIL_SYMBOL));
         if (!text || !IsAlnum(text[0]) || text[1] != 0) continue;
         CharChoices choices;
-        choices.push_back({text[0], std::clamp(it->Confidence(tesseract::RIL_SYMBOL) / 100.0f,
-                                               0.0f, 1.0f)});
+        choices.push_back(
+            {text[0], std::clamp(it->Confidence(tesseract::RIL_SYMBOL) / 100.0f, 0.0f, 1.0f)});
         tesseract::ChoiceIterator ci(*it);
         do {
           const char* alt = ci.GetUTF8Text();
@@ -251,12 +259,11 @@ PlateReader::PlateReader(const std::string& tessdata_dir, const std::string& mod
     : impl_(std::make_unique<Impl>()) {
   impl_->model = model;
   impl_->api.reset(new tesseract::TessBaseAPI());
-  std::vector<std::string> names = {"load_system_dawg", "load_freq_dawg", "load_punc_dawg",
-                                    "load_number_dawg", "load_unambig_dawg",
-                                    "load_bigram_dawg"};
+  std::vector<std::string> names = {"load_system_dawg", "load_freq_dawg",    "load_punc_dawg",
+                                    "load_number_dawg", "load_unambig_dawg", "load_bigram_dawg"};
   std::vector<std::string> values(names.size(), "0");
-  if (impl_->api->Init(tessdata_dir.c_str(), model.c_str(), tesseract::OEM_LSTM_ONLY, nullptr,
-                       0, &names, &values, false) != 0) {
+  if (impl_->api->Init(tessdata_dir.c_str(), model.c_str(), tesseract::OEM_LSTM_ONLY, nullptr, 0,
+                       &names, &values, false) != 0) {
     impl_->api.reset();
     throw Error(ErrorCode::kInternal, "plate recogniser unavailable",
                 "Tesseract Init failed for " + model + " in " + tessdata_dir);
@@ -332,6 +339,23 @@ cv::Mat CleanLine(const cv::Mat& ink) {
     keep[i] = 1;
     ++kept;
   }
+  // Of one height: a bolt, a dash or a sticker beside the characters is shorter or taller
+  // than the median of the characters kept.
+  if (kept >= 3) {
+    std::vector<int> heights;
+    for (int i = 1; i < n; ++i) {
+      if (keep[i]) heights.push_back(stats.ptr<int>(i)[cv::CC_STAT_HEIGHT]);
+    }
+    std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
+    const double median = heights[heights.size() / 2];
+    for (int i = 1; i < n; ++i) {
+      const int h = stats.ptr<int>(i)[cv::CC_STAT_HEIGHT];
+      if (keep[i] && (h < 0.72 * median || h > 1.3 * median)) {
+        keep[i] = 0;
+        --kept;
+      }
+    }
+  }
   cv::Mat out(ink.size(), CV_8UC1, cv::Scalar(255));
   if (kept == 0) {
     out.setTo(0, ink);
@@ -353,14 +377,15 @@ cv::Mat StraightenRow(const cv::Mat& grey, const CharRow& row, int char_px, doub
                       double margin_y) {
   const double s = char_px / std::max(1.0, row.char_height);
   const double h = row.char_height;
-  const int width = std::max(8, static_cast<int>(std::lround((row.Length() + 2 * margin_x * h) * s)));
+  const int width =
+      std::max(8, static_cast<int>(std::lround((row.Length() + 2 * margin_x * h) * s)));
   const int height = std::max(8, static_cast<int>(std::lround(h * (1 + 2 * margin_y) * s)));
   const cv::Point2f c = row.Center();
   const double cs = std::cos(row.angle), sn = std::sin(row.angle);
   // Destination (u, v) to source (x, y).
-  cv::Mat m = (cv::Mat_<double>(2, 3) << cs / s, -sn / s,
-               c.x - (width / 2.0 * cs - height / 2.0 * sn) / s, sn / s, cs / s,
-               c.y - (width / 2.0 * sn + height / 2.0 * cs) / s);
+  cv::Mat m =
+      (cv::Mat_<double>(2, 3) << cs / s, -sn / s, c.x - (width / 2.0 * cs - height / 2.0 * sn) / s,
+       sn / s, cs / s, c.y - (width / 2.0 * sn + height / 2.0 * cs) / s);
   cv::Mat out;
   cv::warpAffine(grey, out, m, cv::Size(width, height), cv::INTER_CUBIC | cv::WARP_INVERSE_MAP,
                  cv::BORDER_REPLICATE);

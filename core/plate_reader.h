@@ -21,15 +21,15 @@
 namespace scanline {
 
 struct CharChoice {
-  char c = 0;     // A-Z or 0-9
-  float p = 0;    // probability, 0..1
+  char c = 0;   // A-Z or 0-9
+  float p = 0;  // probability, 0..1
 };
-using CharChoices = std::vector<CharChoice>;  // one character's alternatives, best first
+using CharChoices = std::vector<CharChoice>;    // one character's alternatives, best first
 using PlateReading = std::vector<CharChoices>;  // one reading, left to right
 
 struct PlateText {
-  std::string text;          // A-Z0-9
-  float confidence = 0;      // 0..100
+  std::string text;      // A-Z0-9
+  float confidence = 0;  // 0..100
   bool matches_pattern = false;
 };
 

@@ -7,11 +7,11 @@
 // grey levels), which is indifferent to the light level across the frame; connected
 // components of the right size and fill are linked to their nearest right-hand neighbour of
 // similar height and baseline, and chains of `min_chars` or more become rows.
-#include "core/detail/plate_detail.h"
-
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+
+#include "core/detail/plate_detail.h"
 
 namespace scanline::detail {
 namespace {
@@ -61,12 +61,12 @@ std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool l
   cv::Mat src = level_grey;
   if (light) cv::bitwise_not(level_grey, src);
   cv::Mat binary;
-  cv::adaptiveThreshold(src, binary, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV,
-                        kBlock, search.contrast);
-  const int min_h = std::max(kLevelMinHeight,
-                             static_cast<int>(std::ceil(search.min_char_height * scale)));
-  const int max_h = std::min(kLevelMaxHeight,
-                             static_cast<int>(std::floor(search.max_char_height * scale)));
+  cv::adaptiveThreshold(src, binary, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV, kBlock,
+                        search.contrast);
+  const int min_h =
+      std::max(kLevelMinHeight, static_cast<int>(std::ceil(search.min_char_height * scale)));
+  const int max_h =
+      std::min(kLevelMaxHeight, static_cast<int>(std::floor(search.max_char_height * scale)));
   if (min_h > max_h) return {};
   std::vector<Blob> blobs = CharBlobs(binary, min_h, max_h);
   // Characters joined to the plate's frame or to each other by a pixel or two of blur are
@@ -152,15 +152,16 @@ std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool l
     // Fences, railings and grilles make rows of thin bars: characters are about half as
     // wide as they are tall ('1' and 'I' are the exception, not the rule).
     std::vector<double> aspects;
-    for (int k : chain) aspects.push_back(blobs[k].r.width / static_cast<double>(blobs[k].r.height));
+    for (int k : chain)
+      aspects.push_back(blobs[k].r.width / static_cast<double>(blobs[k].r.height));
     std::nth_element(aspects.begin(), aspects.begin() + aspects.size() / 2, aspects.end());
     const double median_aspect = aspects[aspects.size() / 2];
     if (median_aspect < 0.28) continue;
     // A plate's characters stand on a clean background: little ink in the bands just above
     // and below them (bars, text blocks and foliage continue there).
     const int x0 = first.x, x1 = last.x + last.width;
-    const int top = std::min(first.y, last.y), bottom = std::max(first.y + first.height,
-                                                                 last.y + last.height);
+    const int top = std::min(first.y, last.y),
+              bottom = std::max(first.y + first.height, last.y + last.height);
     auto ink = [&](int y0, int y1) {
       cv::Rect band(x0, y0, x1 - x0, y1 - y0);
       band &= cv::Rect(0, 0, binary.cols, binary.rows);

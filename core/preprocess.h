@@ -59,12 +59,12 @@ inline constexpr PageTransform kIdentityTransform = {1, 0, 0, 0, 1, 0};
 
 // What the page looked like, measured on the input (after grey and orient).
 struct PageMeasures {
-  double char_height = 0;    // pixels: median height of character-sized components; 0 = none
-  double skew_degrees = 0;   // positive = text rises to the right; 0 when not measurable
-  double contrast = 0;       // 0..255: ink to paper difference
-  double noise = 0;          // fraction of ink components that are specks (1-2 pixels)
-  double background = 0;     // 0..255: spread of the paper's brightness over the page
-  bool dark_border = false;  // a dark band along at least one edge (scanner lid, table)
+  double char_height = 0;      // pixels: median height of character-sized components; 0 = none
+  double skew_degrees = 0;     // positive = text rises to the right; 0 when not measurable
+  double contrast = 0;         // 0..255: ink to paper difference
+  double noise = 0;            // fraction of ink components that are specks (1-2 pixels)
+  double background = 0;       // 0..255: spread of the paper's brightness over the page
+  bool dark_border = false;    // a dark band along at least one edge (scanner lid, table)
   bool vertical_text = false;  // character components are mostly taller than wide in rows
                                // running down the page: the page is likely turned 90 degrees
 };

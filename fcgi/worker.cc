@@ -299,7 +299,7 @@ int RunWorker(const WorkerSetup& setup) {
   services.pool_status = [&scoreboard] { return scoreboard.Snapshot(); };
   services.pool_metrics = [&scoreboard] { return scoreboard.RenderMetrics(); };
   // Warm Tesseract engines for the worker's life (ocr.preload_langs initialised now). A
-  // worker that cannot start them still serves the other endpoints; OCR then answers 500.
+  // worker that cannot start them still serves the other endpoints; OCR then answers 503.
   std::unique_ptr<OcrEngines> ocr;
   try {
     ocr = MakeOcrEngines(config.ocr);
@@ -329,7 +329,7 @@ int RunWorker(const WorkerSetup& setup) {
     lpr = std::make_unique<LprEngines>(config.lpr, TessdataDir(config.ocr.tessdata_dir));
     services.lpr = lpr.get();
   } catch (const Error& e) {
-    LogError("plate recognition: " + e.internal() + "; /v1/lpr will answer 500");
+    LogError("plate recognition: " + e.internal() + "; /v1/lpr will answer 503");
   }
   // Forms: templates (the OCR engines above), and the LLM client when configured.
   TemplateStore templates(database, &redis, config.forms.template_cache_ttl_s);

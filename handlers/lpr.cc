@@ -19,7 +19,9 @@ bool IsSigningParameter(std::string_view name) {
 Response HandleLpr(const Request& request, RequestContext& context) {
   const Config& config = *context.services.config;
   if (context.services.lpr == nullptr) {
-    throw Error(ErrorCode::kInternal, "plate recognition is not available",
+    // The worker could not load its plate engines (logged at its start): the operator's
+    // side is missing something, not the client's.
+    throw Error(ErrorCode::kServiceUnavailable, "plate recognition is not available",
                 "Services::lpr is null");
   }
   LprOptions options;
@@ -29,8 +31,8 @@ Response HandleLpr(const Request& request, RequestContext& context) {
 
   const RequestBody body = ExtractRequestBody(request);
   context.log.image_bytes = static_cast<int64_t>(body.image.size());
-  const LprResult result = RecognizePlates(*context.services.lpr, body.image,
-                                           ImageLimitsFrom(config.limits), options);
+  const LprResult result =
+      RecognizePlates(*context.services.lpr, body.image, ImageLimitsFrom(config.limits), options);
 
   context.log.image_sha256 = result.sha256;
   context.log.image_width = result.info.width;

@@ -20,7 +20,10 @@ bool IsSigningParameter(std::string_view name) {
 Response HandleOcr(const Request& request, RequestContext& context) {
   const Config& config = *context.services.config;
   if (context.services.ocr == nullptr) {
-    throw Error(ErrorCode::kInternal, "OCR is not available", "Services::ocr is null");
+    // The worker could not start its engines (logged at its start): missing language data,
+    // say. The operator's side is missing something, not the client's.
+    throw Error(ErrorCode::kServiceUnavailable, "OCR is not available",
+                "Services::ocr is null");
   }
   OcrEngines& engines = *context.services.ocr;
 

@@ -4,7 +4,6 @@
 // goes to stderr when there are several files (file, time, plates read); the exit status is 1
 // if any file failed, 2 on a bad option.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -70,9 +69,9 @@ int RunLpr(const LprFlags& flags) {
                 << "\n";
       std::cout.flush();
       if (progress) {
-        const double ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
         std::string texts;
         for (const auto& plate : result.plates) texts += (texts.empty() ? "" : " ") + plate.text;
         std::fprintf(stderr, "[%zu/%zu] %s: %.0f ms, %zu plate(s)%s%s%s\n", i + 1,

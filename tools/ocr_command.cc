@@ -4,7 +4,6 @@
 // a "==> FILE <==" line before each when there are several). Progress goes to stderr when
 // there are several files; the exit status is 1 if any file failed.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -63,6 +62,8 @@ int RunOcr(const OcrFlags& flags) {
     std::string bytes;
     if (!ReadFile(file, bytes)) {
       std::cerr << "scanline ocr: " << file << ": cannot read\n";
+      if (progress)
+        std::fprintf(stderr, "[%zu/%zu] %s: failed\n", i + 1, flags.files.size(), file.c_str());
       ++failed;
       continue;
     }
@@ -70,8 +71,7 @@ int RunOcr(const OcrFlags& flags) {
       const OcrDocument document = RecognizeDocument(*engines, bytes, limits, options.ocr);
       RenderedOcr rendered = RenderOcrDocument(document, options);
       if (many && options.format == OcrFormat::kJson) {
-        std::cout << "{\"file\":\"" << JsonEscape(file) << "\"," << rendered.body.substr(1)
-                  << "\n";
+        std::cout << "{\"file\":\"" << JsonEscape(file) << "\"," << rendered.body.substr(1) << "\n";
       } else {
         if (many) std::cout << "==> " << file << " <==\n";
         std::cout << rendered.body;
@@ -91,6 +91,8 @@ int RunOcr(const OcrFlags& flags) {
       std::cerr << "scanline ocr: " << file << ": " << e.detail();
       if (!e.internal().empty()) std::cerr << " (" << e.internal() << ")";
       std::cerr << "\n";
+      if (progress)
+        std::fprintf(stderr, "[%zu/%zu] %s: failed\n", i + 1, flags.files.size(), file.c_str());
       ++failed;
     }
   }
@@ -118,8 +120,9 @@ void AddOcrCommand(CLI::App& app) {
       {"--lang", "lang", "languages joined by '+' (eng+deu); default ocr.default_lang"},
       {"--psm", "psm", "Tesseract page segmentation mode 1..13; default ocr.default_psm"},
       {"--roi", "roi", "x,y,w,h in pixels, or fractions of the image"},
-      {"--preprocess", "preprocess", "auto, none, or steps: grey,orient,border,deskew,"
-                                     "upscale,denoise,binarise (default auto)"},
+      {"--preprocess", "preprocess",
+       "auto, none, or steps: grey,orient,border,deskew,"
+       "upscale,denoise,binarise (default auto)"},
       {"--level", "level", "text, lines or words (default words)"},
       {"--format", "format", "json, text, hocr or tsv (default json)"},
       {"--deadline-ms", "deadline_ms", "give up on a file after this many ms"},

@@ -13,9 +13,9 @@
 // sorted list (a fixed subset for tuning).
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -59,8 +59,7 @@ std::vector<Label> LoadLabels(const std::string& dir) {
   return labels;
 }
 
-double Iou(double ax, double ay, double aw, double ah, double bx, double by, double bw,
-           double bh) {
+double Iou(double ax, double ay, double aw, double ah, double bx, double by, double bw, double bh) {
   const double ix = std::max(0.0, std::min(ax + aw, bx + bw) - std::max(ax, bx));
   const double iy = std::max(0.0, std::min(ay + ah, by + bh) - std::max(ay, by));
   const double inter = ix * iy;
@@ -116,15 +115,14 @@ int main(int argc, char** argv) {
   for (const std::string& set : sets) {
     std::vector<Label> all = LoadLabels(data + set);
     std::vector<Label> labels;
-    for (size_t i = offset; i < all.size() && static_cast<int>(labels.size()) < limit;
-         i += every) {
+    for (size_t i = offset; i < all.size() && static_cast<int>(labels.size()) < limit; i += every) {
       labels.push_back(all[i]);
     }
     scanline::LprOptions options;
     options.region = set;
     options.enhance = enhance;
     int detected = 0, top1 = 0, top10 = 0, false_plates = 0, enhanced = 0;
-    std::vector<double> ms, ms_hd, cpu_ms;
+    std::vector<double> ms, ms_hd, cpu_ms, cpu_hd;
     for (const Label& label : labels) {
       const std::string bytes = ReadBytes(label.image);
       const auto start = std::chrono::steady_clock::now();
@@ -141,7 +139,9 @@ int main(int argc, char** argv) {
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
       clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
-      cpu_ms.push_back((cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
+      const double cpu = (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6;
+      cpu_ms.push_back(cpu);
+      if (result.info.width * result.info.height <= 1280 * 720) cpu_hd.push_back(cpu);
       ms.push_back(t);
       if (result.info.width * result.info.height <= 1280 * 720) ms_hd.push_back(t);
       if (result.enhanced) ++enhanced;
@@ -179,8 +179,8 @@ int main(int argc, char** argv) {
       if (verbose) {
         std::printf("%s %s %s iou=%.2f %s%s %.0fms", set.c_str(),
                     std::filesystem::path(label.image).filename().c_str(), label.plate.c_str(),
-                    best_iou, hit1 ? "OK" : (hit10 ? "top10" : "--"),
-                    result.enhanced ? " enh" : "", t);
+                    best_iou, hit1 ? "OK" : (hit10 ? "top10" : "--"), result.enhanced ? " enh" : "",
+                    t);
         for (const auto& st : result.timings) std::printf(" %s=%.0f", st.stage.c_str(), st.ms);
         for (const auto& p : result.plates) {
           std::printf(" [%s %.0f %s]", p.text.c_str(), p.confidence, p.methods.c_str());
@@ -202,14 +202,17 @@ int main(int argc, char** argv) {
     for (double v : cpu_ms) cpu_mean += v;
     cpu_mean = n ? cpu_mean / n : 0;
     const double cpu_p90 = n ? cpu_ms[std::min(n - 1, static_cast<size_t>(0.9 * n))] : 0;
+    double cpu_hd_mean = 0;
+    for (double v : cpu_hd) cpu_hd_mean += v;
+    cpu_hd_mean = cpu_hd.empty() ? 0 : cpu_hd_mean / cpu_hd.size();
     std::printf(
         "%s: %zu photos, detected %.1f %%, top-1 %.1f %%, top-10 %.1f %%, false %.2f/photo, "
         "enhanced %d, ms mean %.0f p90 %.0f (<=1280x720: %zu photos, mean %.0f), "
-        "cpu ms mean %.0f p90 %.0f\n",
+        "cpu ms mean %.0f p90 %.0f (<=1280x720: %.0f)\n",
         set.c_str(), n, 100.0 * detected / std::max<size_t>(1, n),
         100.0 * top1 / std::max<size_t>(1, n), 100.0 * top10 / std::max<size_t>(1, n),
         static_cast<double>(false_plates) / std::max<size_t>(1, n), enhanced, mean, p90,
-        ms_hd.size(), mean_hd, cpu_mean, cpu_p90);
+        ms_hd.size(), mean_hd, cpu_mean, cpu_p90, cpu_hd_mean);
     std::fflush(stdout);
   }
   return 0;

@@ -16,7 +16,8 @@
 // Both compare case-folded text: the SROIE transcripts are all in capitals.
 //
 //   build/bench/ocr_accuracy [--set receipts|forms|both] [--modes tesseract,none,auto]
-//                            [--psm 6] [--every 1] [--offset 0] [--limit 0] [--verbose]
+//                            [--psm N (default: ocr.default_psm)] [--every 1] [--offset 0] [--limit
+//                            0] [--verbose]
 // --every K --offset R keeps images whose index % K == R (a subset for tuning).
 #include <rapidjson/document.h>
 #include <sys/wait.h>
@@ -34,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/image.h"
 #include "core/ocr.h"
@@ -191,7 +193,8 @@ struct Score {
   }
   double Cer() const { return truth_chars ? edits / truth_chars : 0; }
   double F1() const {
-    const double p = ocr_words ? matched / ocr_words : 0, r = truth_words ? matched / truth_words : 0;
+    const double p = ocr_words ? matched / ocr_words : 0,
+                 r = truth_words ? matched / truth_words : 0;
     return p + r > 0 ? 2 * p * r / (p + r) : 0;
   }
 };
@@ -215,8 +218,8 @@ std::vector<Item> RunTesseractCommand(const std::string& image, bool* ok) {
     while (std::getline(ls, col, '\t')) cols.push_back(col);
     if (cols.size() < 12 || cols[0] != "5") continue;
     const int l = std::atoi(cols[6].c_str()), t = std::atoi(cols[7].c_str());
-    items.push_back({l, t, l + std::atoi(cols[8].c_str()), t + std::atoi(cols[9].c_str()),
-                     cols[11]});
+    items.push_back(
+        {l, t, l + std::atoi(cols[8].c_str()), t + std::atoi(cols[9].c_str()), cols[11]});
   }
   return items;
 }
@@ -253,18 +256,25 @@ std::vector<std::string> Split(const std::string& s, char sep) {
 int main(int argc, char** argv) {
   PrepareTesseractProcess();
   std::string set = "both", modes_text = "tesseract,none,auto";
-  int psm = 6, every = 1, offset = 0, limit = 0;
+  int psm = OcrConfig{}.default_psm, every = 1, offset = 0, limit = 0;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--set") set = next();
-    else if (a == "--modes") modes_text = next();
-    else if (a == "--psm") psm = std::atoi(next().c_str());
-    else if (a == "--every") every = std::max(1, std::atoi(next().c_str()));
-    else if (a == "--offset") offset = std::atoi(next().c_str());
-    else if (a == "--limit") limit = std::atoi(next().c_str());
-    else if (a == "--verbose") verbose = true;
+    if (a == "--set")
+      set = next();
+    else if (a == "--modes")
+      modes_text = next();
+    else if (a == "--psm")
+      psm = std::atoi(next().c_str());
+    else if (a == "--every")
+      every = std::max(1, std::atoi(next().c_str()));
+    else if (a == "--offset")
+      offset = std::atoi(next().c_str());
+    else if (a == "--limit")
+      limit = std::atoi(next().c_str());
+    else if (a == "--verbose")
+      verbose = true;
     else {
       std::cerr << "unknown argument " << a << "\n";
       return 2;
@@ -275,13 +285,14 @@ int main(int argc, char** argv) {
       Split(modes_text, modes_text.find(';') != std::string::npos ? ';' : ',');
   const std::string data = std::string(SCANLINE_SOURCE_DIR) + "/../shared/data";
   std::vector<std::pair<std::string, std::vector<Sample>>> sets;
-  if (set == "receipts" || set == "both") sets.emplace_back("receipts", Receipts(data + "/receipts"));
+  if (set == "receipts" || set == "both")
+    sets.emplace_back("receipts", Receipts(data + "/receipts"));
   if (set == "forms" || set == "both") sets.emplace_back("forms", Forms(data + "/forms"));
 
   OcrEngines engines(TessdataDir(""), 2);
   engines.Preload("eng");
-  std::printf("%-9s %-26s %6s %7s %7s %7s %8s %s\n", "set", "mode", "pages", "CER", "F1",
-              "recall", "s/page", "failed");
+  std::printf("%-9s %-26s %6s %7s %7s %7s %8s %s\n", "set", "mode", "pages", "CER", "F1", "recall",
+              "s/page", "failed");
   for (auto& [name, samples] : sets) {
     std::vector<const Sample*> chosen;
     for (size_t i = 0; i < samples.size(); ++i) {
@@ -321,13 +332,13 @@ int main(int argc, char** argv) {
                        steps.c_str());
         }
       }
-      std::printf("%-9s %-26s %6d %7.3f %7.3f %7.3f %8.2f %d\n", name.c_str(),
-                  (mode == "tesseract" ? "tesseract (psm 3)"
-                                       : mode + " (psm " + std::to_string(psm) + ")")
-                      .c_str(),
-                  score.pages, score.Cer(), score.F1(),
-                  score.truth_words ? score.matched / score.truth_words : 0,
-                  score.pages ? score.seconds / score.pages : 0, score.failed);
+      std::printf(
+          "%-9s %-26s %6d %7.3f %7.3f %7.3f %8.2f %d\n", name.c_str(),
+          (mode == "tesseract" ? "tesseract (psm 3)" : mode + " (psm " + std::to_string(psm) + ")")
+              .c_str(),
+          score.pages, score.Cer(), score.F1(),
+          score.truth_words ? score.matched / score.truth_words : 0,
+          score.pages ? score.seconds / score.pages : 0, score.failed);
       std::fflush(stdout);
     }
   }

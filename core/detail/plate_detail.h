@@ -23,20 +23,20 @@ struct CharRow {
   double angle = 0;             // radians; the row's direction, positive = falling to the right
   cv::Point2f start;            // centre-line points at the first and last blob's outer edges
   cv::Point2f end;
-  bool light_on_dark = false;   // light characters on a dark plate
-  double score = 0;             // higher = more plate-like
+  bool light_on_dark = false;  // light characters on a dark plate
+  double score = 0;            // higher = more plate-like
   cv::Point2f Center() const { return (start + end) * 0.5f; }
   double Length() const { return cv::norm(end - start); }
 };
 
 struct RowSearch {
-  int min_char_height = 9;   // pixels of the input
+  int min_char_height = 9;  // pixels of the input
   int max_char_height = 200;
   int min_chars = 4;
   int max_chars = 10;
-  double contrast = 7;       // grey levels a character must be darker than its surroundings
-  bool dark_chars = true;    // search dark-on-light
-  bool light_chars = true;   // search light-on-dark
+  double contrast = 10;     // grey levels a character must be darker than its surroundings
+  bool dark_chars = true;   // search dark-on-light
+  bool light_chars = true;  // search light-on-dark
 };
 
 // Rows of character-like blobs in `grey` (CV_8UC1), best first; overlapping rows found at

@@ -1,7 +1,6 @@
 // POST /v1/lpr through nginx and the pool, signed: a labelled photo of ../shared/data/lpr
 // in the three body shapes, a photo with no plate, and bad input.
 #include <gtest/gtest.h>
-
 #include <rapidjson/document.h>
 
 #include "tests/integration/testbed.h"
@@ -139,9 +138,8 @@ ApiKey* LprServiceTest::key_ = nullptr;
 std::string* LprServiceTest::photo_ = nullptr;
 
 TEST_F(LprServiceTest, ReadsAPlateSentAsRawBody) {
-  ExpectPlate(SignedHttp("POST", Url("region=br&top_n=3"), *key_, *photo_,
-                         {"Content-Type: image/png"}),
-              3);
+  ExpectPlate(
+      SignedHttp("POST", Url("region=br&top_n=3"), *key_, *photo_, {"Content-Type: image/png"}), 3);
 }
 
 TEST_F(LprServiceTest, ReadsAPlateSentAsMultipart) {
@@ -172,20 +170,28 @@ TEST_F(LprServiceTest, APhotoWithoutPlatesIsAnEmptyList) {
   EXPECT_EQ(doc["image"]["width"].GetInt(), 320);
 }
 
+TEST_F(LprServiceTest, NeedsASignatureWithTheLprScope) {
+  ExpectProblem(Http("POST", Url(""), *photo_, {"Content-Type: image/png"}), 401,
+                "missing_authorization");
+  const ApiKey ocr_only = service_->CreateKey("ocr");
+  ExpectProblem(SignedHttp("POST", Url(""), ocr_only, *photo_, {"Content-Type: image/png"}), 403,
+                "missing_scope");
+}
+
 TEST_F(LprServiceTest, RefusesBadInputWithProblems) {
-  ExpectProblem(SignedHttp("POST", Url(""), *key_, "this is not an image",
-                           {"Content-Type: image/png"}),
-                415, "unsupported_media_type");
-  ExpectProblem(SignedHttp("POST", Url(""), *key_, photo_->substr(0, 300),
-                           {"Content-Type: image/png"}),
-                422, "corrupt_image");
+  ExpectProblem(
+      SignedHttp("POST", Url(""), *key_, "this is not an image", {"Content-Type: image/png"}), 415,
+      "unsupported_media_type");
+  ExpectProblem(
+      SignedHttp("POST", Url(""), *key_, photo_->substr(0, 300), {"Content-Type: image/png"}), 422,
+      "corrupt_image");
   ExpectProblem(SignedHttp("POST", Url("region=zz"), *key_, *photo_, {"Content-Type: image/png"}),
                 400, "invalid_option");
   ExpectProblem(SignedHttp("POST", Url("top_n=0"), *key_, *photo_, {"Content-Type: image/png"}),
                 400, "invalid_option");
-  ExpectProblem(SignedHttp("POST", Url("enhance=sometimes"), *key_, *photo_,
-                           {"Content-Type: image/png"}),
-                400, "invalid_option");
+  ExpectProblem(
+      SignedHttp("POST", Url("enhance=sometimes"), *key_, *photo_, {"Content-Type: image/png"}),
+      400, "invalid_option");
   ExpectProblem(SignedHttp("POST", Url(""), *key_, "", {"Content-Type: image/png"}), 400,
                 "bad_request");
   // The worker survived all of it.

@@ -64,8 +64,8 @@ TEST(ImageTest, DecodesEveryFormat) {
 }
 
 TEST(ImageTest, MultipageTiffGivesOnePerPage) {
-  const std::string tiff = MultipageTiff({Sample(300, 200, 0), Sample(200, 100, 128),
-                                          Sample(100, 80, 200)});
+  const std::string tiff =
+      MultipageTiff({Sample(300, 200, 0), Sample(200, 100, 128), Sample(100, 80, 200)});
   ImageInfo info;
   std::vector<Image> pages = DecodeImage(tiff, {}, &info);
   EXPECT_EQ(info.pages, 3);
@@ -153,8 +153,7 @@ TEST(ImageTest, LimitsOnBytesAndPages) {
 }
 
 TEST(ImageTest, Sha256IsHex) {
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

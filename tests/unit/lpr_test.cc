@@ -22,9 +22,9 @@ constexpr char kFont[] = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
 
 struct PlateSpec {
   std::string text;
-  cv::Point2f centre;   // scene pixels
-  double height = 60;   // plate height, pixels
-  double angle = 0;     // degrees, counter-clockwise
+  cv::Point2f centre;  // scene pixels
+  double height = 60;  // plate height, pixels
+  double angle = 0;    // degrees, counter-clockwise
 };
 
 // A 1280x720 street-like scene: a gradient, random boxes and lines (seeded), a car body.
@@ -37,8 +37,8 @@ cv::Mat Scene(uint64_t seed) {
   for (int i = 0; i < 40; ++i) {
     cv::Point a(rng.uniform(0, 1280), rng.uniform(0, 720));
     cv::Point b = a + cv::Point(rng.uniform(20, 300), rng.uniform(20, 200));
-    cv::rectangle(scene, a, b, cv::Scalar(rng.uniform(0, 255), rng.uniform(0, 255),
-                                          rng.uniform(0, 255)),
+    cv::rectangle(scene, a, b,
+                  cv::Scalar(rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)),
                   rng.uniform(0, 2) ? cv::FILLED : 2);
   }
   for (int i = 0; i < 20; ++i) {
@@ -75,8 +75,8 @@ void PastePlate(cv::Mat& scene, const PlateSpec& spec) {
   cv::Mat line(h, std::max(w, total + 2 * gap), CV_8UC3, cv::Scalar(235, 235, 235));
   int x = (line.cols - total) / 2;
   for (size_t i = 0; i < spec.text.size(); ++i) {
-    font->putText(line, std::string(1, spec.text[i]), cv::Point(x, (h + char_h) / 2),
-                  char_h, cv::Scalar(30, 30, 30), -1, cv::LINE_AA, true);
+    font->putText(line, std::string(1, spec.text[i]), cv::Point(x, (h + char_h) / 2), char_h,
+                  cv::Scalar(30, 30, 30), -1, cv::LINE_AA, true);
     x += widths[i] + gap;
   }
   cv::Mat squeezed;
@@ -84,7 +84,8 @@ void PastePlate(cv::Mat& scene, const PlateSpec& spec) {
              cv::INTER_AREA);
   const int left = (w - squeezed.cols) / 2;
   cv::Mat inner = plate(cv::Rect(left, 0, squeezed.cols, h));
-  squeezed(cv::Rect(0, 8, squeezed.cols, h - 16)).copyTo(inner(cv::Rect(0, 8, squeezed.cols, h - 16)));
+  squeezed(cv::Rect(0, 8, squeezed.cols, h - 16))
+      .copyTo(inner(cv::Rect(0, 8, squeezed.cols, h - 16)));
   const double f = spec.height / h;
   cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(w / 2.0f, h / 2.0f), spec.angle, f);
   m.at<double>(0, 2) += spec.centre.x - w / 2.0;
@@ -166,7 +167,8 @@ TEST_F(LprTest, ReadsTiltedPlatesAndOutlinesThem) {
     EXPECT_NEAR(left_height, 80, 30);
     // The top edge leans with the plate (image y grows downwards).
     const double lean = std::atan2(plate.corners[1].y - plate.corners[0].y,
-                                   plate.corners[1].x - plate.corners[0].x) * 180 / CV_PI;
+                                   plate.corners[1].x - plate.corners[0].x) *
+                        180 / CV_PI;
     EXPECT_NEAR(lean, -angle, 3);
   }
 }
@@ -197,9 +199,11 @@ TEST_F(LprTest, CandidatesAreRankedAndBounded) {
   ASSERT_FALSE(candidates.empty());
   EXPECT_LE(candidates.size(), 4u);
   EXPECT_EQ(candidates.front().text, result.plates.front().text);
+  EXPECT_EQ(candidates.front().confidence, result.plates.front().confidence);
+  // Texts that fit a pattern first (within them, likelihood times the format's prior).
   for (size_t i = 1; i < candidates.size(); ++i) {
-    if (candidates[i].matches_pattern == candidates[i - 1].matches_pattern) {
-      EXPECT_LE(candidates[i].confidence, candidates[i - 1].confidence);
+    if (candidates[i].matches_pattern) {
+      EXPECT_TRUE(candidates[i - 1].matches_pattern);
     }
   }
   // US plates print O and 0 alike: no candidate carries the letter.
@@ -293,9 +297,13 @@ TEST(LprOptionsTest, ParsesAndRefusesOptions) {
   EXPECT_EQ(options.region, "br");
   EXPECT_EQ(options.top_n, 5u);
   EXPECT_EQ(options.enhance, EnhanceMode::kOn);
-  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"top_n", "0"}, {"top_n", "51"}, {"top_n", "3x"}, {"enhance", "maybe"},
-           {"region", "U S"}, {"region", ""}, {"colour", "red"}}) {
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{{"top_n", "0"},
+                                                                             {"top_n", "51"},
+                                                                             {"top_n", "3x"},
+                                                                             {"enhance", "maybe"},
+                                                                             {"region", "U S"},
+                                                                             {"region", ""},
+                                                                             {"colour", "red"}}) {
     try {
       SetLprOption(options, name, value);
       ADD_FAILURE() << name << "=" << value << " accepted";

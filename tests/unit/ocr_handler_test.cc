@@ -1,13 +1,12 @@
 // POST /v1/ocr without a server: the handler with a plain Request, errors rendered as the
 // pool's one catch site renders them (problem+json). Body shapes, output formats, every
 // option's bad value, hostile images, the deadline, and the handler still serving after.
-#include "handlers/ocr.h"
-
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include "core/error.h"
 #include "core/ocr.h"
+#include "handlers/ocr.h"
 #include "tests/unit/text_images.h"
 
 namespace scanline {
@@ -126,7 +125,8 @@ TEST_F(OcrHandlerTest, MultipartAndJsonBodies) {
   const std::string boundary = "----scanline-test-boundary";
   const std::string multipart = "--" + boundary +
                                 "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n"
-                                "--" + boundary +
+                                "--" +
+                                boundary +
                                 "\r\nContent-Disposition: form-data; name=\"file\"; "
                                 "filename=\"r.png\"\r\nContent-Type: image/png\r\n\r\n" +
                                 *png_ + "\r\n--" + boundary + "--\r\n";
@@ -154,11 +154,16 @@ TEST_F(OcrHandlerTest, OutputFormats) {
 
 TEST_F(OcrHandlerTest, EveryBadOptionIs400NamingIt) {
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"lang", "lang=klingon"},        {"lang", "lang=eng%2B"},
-      {"psm", "psm=0"},                {"psm", "psm=14"},
-      {"roi", "roi=1,2,3"},            {"roi", "roi=5000,5000,10,10"},
-      {"preprocess", "preprocess=x"},  {"level", "level=glyphs"},
-      {"format", "format=pdf"},        {"deadline_ms", "deadline_ms=0"},
+      {"lang", "lang=klingon"},
+      {"lang", "lang=eng%2B"},
+      {"psm", "psm=0"},
+      {"psm", "psm=14"},
+      {"roi", "roi=1,2,3"},
+      {"roi", "roi=5000,5000,10,10"},
+      {"preprocess", "preprocess=x"},
+      {"level", "level=glyphs"},
+      {"format", "format=pdf"},
+      {"deadline_ms", "deadline_ms=0"},
       {"colour", "colour=red"},
   };
   for (const auto& [option, query] : bad) {
@@ -208,8 +213,8 @@ TEST_F(OcrHandlerTest, HostileBodiesGetTheRight4xx) {
 
 TEST_F(OcrHandlerTest, DeadlineGives504) {
   std::string text;
-  for (int i = 0; i < 10; ++i) text += "A long page that takes a while to read, line " +
-                                       std::to_string(i) + ".\n";
+  for (int i = 0; i < 10; ++i)
+    text += "A long page that takes a while to read, line " + std::to_string(i) + ".\n";
   const std::string big = Encode(RenderText(text, 12, 300), ".png");
   const Reply reply = Call("deadline_ms=20", "image/png", big);
   EXPECT_EQ(reply.response.status, 504) << reply.response.body;

@@ -84,8 +84,9 @@ TEST(OcrOptionsTest, EveryBadValueNamesItsOption) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> bad = {
       {"lang", {"", std::string(300, 'a')}},
       {"psm", {"", "0", "14", "-1", "6.5", "six", "6 ", "99999999999"}},
-      {"roi", {"", "1,2,3", "1,2,3,4,5", "a,b,c,d", "-1,0,10,10", "0,0,0,10", "0,0,10,0",
-               "0.5,0.5,0.6,0.2", "10.5,0,20,20", "1,2,3,nan", "1,2,3,inf"}},
+      {"roi",
+       {"", "1,2,3", "1,2,3,4,5", "a,b,c,d", "-1,0,10,10", "0,0,0,10", "0,0,10,0",
+        "0.5,0.5,0.6,0.2", "10.5,0,20,20", "1,2,3,nan", "1,2,3,inf"}},
       {"preprocess", {"", "sharpen", "grey,,binarise", "AUTO"}},
       {"level", {"", "chars", "WORDS"}},
       {"format", {"", "xml", "pdf", "JSON"}},

@@ -42,8 +42,7 @@ class OcrTest : public ::testing::Test {
     engines_ = nullptr;
   }
 
-  static OcrPage Read(const cv::Mat& page, const std::string& preprocess = "auto",
-                      int psm = 6) {
+  static OcrPage Read(const cv::Mat& page, const std::string& preprocess = "auto", int psm = 6) {
     OcrOptions options;
     options.psm = psm;
     options.preprocess = ParsePreprocess(preprocess);

@@ -8,7 +8,6 @@
 namespace scanline {
 namespace {
 
-
 CharChoices Sure(char c) { return {{c, 0.95f}}; }
 
 PlateRegion Brazil() {
@@ -35,8 +34,8 @@ TEST(RankCandidatesTest, PatternMatchesComeFirstEvenWhenLessLikely) {
 
 TEST(RankCandidatesTest, AddsConfusableStandIns) {
   // Tesseract offers only '8' for a letter position; B is the plate's usual stand-in.
-  PlateReading r = {Sure('A'), Sure('B'), {{'8', 0.9f}}, Sure('1'), Sure('2'), Sure('3'),
-                    Sure('4')};
+  PlateReading r = {Sure('A'), Sure('B'), {{'8', 0.9f}}, Sure('1'),
+                    Sure('2'), Sure('3'), Sure('4')};
   const auto ranked = RankCandidates({r}, Brazil(), 10);
   ASSERT_FALSE(ranked.empty());
   EXPECT_EQ(ranked[0].text, "ABB1234");
@@ -73,8 +72,8 @@ TEST(RankCandidatesTest, ReadingsAgreeingRaiseConfidence) {
 
 TEST(RankCandidatesTest, DropsAnEdgeBlobFromTooLongReadings) {
   // A screw read as 'I' before the plate's seven characters.
-  PlateReading r = {{{'I', 0.4f}}, Sure('A'), Sure('B'), Sure('C'), Sure('1'), Sure('2'),
-                    Sure('3'), Sure('4')};
+  PlateReading r = {{{'I', 0.4f}}, Sure('A'), Sure('B'), Sure('C'),
+                    Sure('1'),     Sure('2'), Sure('3'), Sure('4')};
   const auto ranked = RankCandidates({r}, Brazil(), 10);
   ASSERT_FALSE(ranked.empty());
   EXPECT_EQ(ranked[0].text, "ABC1234");

@@ -155,18 +155,17 @@ TEST(PreprocessTest, TransformMapsPreparedPixelsBackToTheInput) {
   canvas(mark).setTo(0);
   cv::Mat input = Skewed(canvas, 2.5);
   // Where the mark's centre went in the skewed input.
-  cv::Mat forward = cv::getRotationMatrix2D(cv::Point2f(canvas.cols / 2.0f, canvas.rows / 2.0f),
-                                            2.5, 1.0);
+  cv::Mat forward =
+      cv::getRotationMatrix2D(cv::Point2f(canvas.cols / 2.0f, canvas.rows / 2.0f), 2.5, 1.0);
   forward.at<double>(0, 2) += (input.cols - canvas.cols) / 2.0;
   forward.at<double>(1, 2) += (input.rows - canvas.rows) / 2.0;
   const double mx = mark.x + 20, my = mark.y + 20;
-  const double in_x = forward.at<double>(0, 0) * mx + forward.at<double>(0, 1) * my +
-                      forward.at<double>(0, 2);
-  const double in_y = forward.at<double>(1, 0) * mx + forward.at<double>(1, 1) * my +
-                      forward.at<double>(1, 2);
+  const double in_x =
+      forward.at<double>(0, 0) * mx + forward.at<double>(0, 1) * my + forward.at<double>(0, 2);
+  const double in_y =
+      forward.at<double>(1, 0) * mx + forward.at<double>(1, 1) * my + forward.at<double>(1, 2);
 
-  PreparedImage out =
-      Preprocess(ImageFromMat(input), Steps("grey,border,deskew,upscale,binarise"));
+  PreparedImage out = Preprocess(ImageFromMat(input), Steps("grey,border,deskew,upscale,binarise"));
   ASSERT_GT(out.scale, 1.2);
   // The mark is the largest dark blob of the prepared page.
   cv::Mat ink;

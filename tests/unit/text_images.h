@@ -56,8 +56,8 @@ inline cv::Mat RenderText(const std::string& text, int ptsize = 12, int dpi = 30
     box.height += 2 * margin;
     cv::Mat out(box.height, box.width, CV_8UC1, cv::Scalar(255));
     const cv::Rect inside = box & cv::Rect(0, 0, page.cols, page.rows);
-    page(inside).copyTo(out(cv::Rect(inside.x - box.x, inside.y - box.y, inside.width,
-                                     inside.height)));
+    page(inside).copyTo(
+        out(cv::Rect(inside.x - box.x, inside.y - box.y, inside.width, inside.height)));
     it = cache.emplace(key, out).first;
   }
   return it->second.clone();
@@ -162,8 +162,8 @@ inline std::string PdfOfPages(const std::vector<cv::Mat>& pages, int dpi = 150) 
     object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 " + std::string(size) +
            "] /Resources << /XObject << /Im0 " + std::to_string(page_id + 1) +
            " 0 R >> >> /Contents " + std::to_string(page_id + 2) + " 0 R >>");
-    object("<< /Type /XObject /Subtype /Image /Width " + std::to_string(page.cols) +
-           " /Height " + std::to_string(page.rows) + " /ColorSpace " +
+    object("<< /Type /XObject /Subtype /Image /Width " + std::to_string(page.cols) + " /Height " +
+           std::to_string(page.rows) + " /ColorSpace " +
            (page.channels() == 1 ? "/DeviceGray" : "/DeviceRGB") +
            " /BitsPerComponent 8 /Filter /DCTDecode /Length " + std::to_string(jpeg.size()) +
            " >>\nstream\n" + jpeg + "\nendstream");

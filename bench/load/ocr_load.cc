@@ -1,0 +1,209 @@
+// OCR throughput on real receipts, in one run on this machine, same Tesseract settings
+// (eng, psm 6, OEM default, OMP_THREAD_LIMIT=1) everywhere, `clients` pages at a time:
+//   (c) in-process   one warm TessBaseAPI per thread, a bare loop: decode (Leptonica),
+//                    SetImage, Recognize, GetUTF8Text; the limit
+//   (b) spawn        `tesseract IMG stdout --psm 6` per image, what most OCR wrappers do
+//   (a) service      signed POST /v1/ocr through nginx (TLS) and the pool, preprocess=none
+//       service auto the same with preprocess=auto
+// Prints pages per second, p50/p90 per-page latency, and the pool workers' memory (RSS and
+// PSS from /proc/PID/smaps_rollup) after the run.
+//
+//   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2]
+#include <leptonica/allheaders.h>
+#include <rapidjson/document.h>
+#include <tesseract/baseapi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/ocr.h"
+#include "core/tessdata.h"
+#include "tests/integration/testbed.h"
+
+using scanline::testing::ApiKey;
+using scanline::testing::Http;
+using scanline::testing::HttpResponse;
+using scanline::testing::Service;
+using scanline::testing::ServiceOptions;
+using scanline::testing::SignedHttp;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Result {
+  double pages_per_s = 0;
+  double p50_ms = 0, p90_ms = 0;
+  int failed = 0;
+};
+
+// Runs `one(image_index, worker)` over every image `passes` times with `clients` threads.
+Result Drive(int images, int passes, int clients,
+             const std::function<bool(int image, int thread)>& one) {
+  std::atomic<int> next{0};
+  std::mutex mu;
+  std::vector<double> latencies;
+  std::atomic<int> failed{0};
+  const int total = images * passes;
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = next++; i < total; i = next++) {
+        const auto s = Clock::now();
+        if (!one(i % images, t)) ++failed;
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+        std::lock_guard<std::mutex> lock(mu);
+        latencies.push_back(ms);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::sort(latencies.begin(), latencies.end());
+  Result r;
+  r.pages_per_s = total / seconds;
+  r.p50_ms = latencies[latencies.size() / 2];
+  r.p90_ms = latencies[latencies.size() * 9 / 10];
+  r.failed = failed;
+  return r;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void Print(const char* name, const Result& r, const Result* limit = nullptr) {
+  std::printf("%-28s %8.2f %9.0f %9.0f %6d", name, r.pages_per_s, r.p50_ms, r.p90_ms, r.failed);
+  if (limit) {
+    std::printf("   %.2fx of (c), p50 %+.0f ms", r.pages_per_s / limit->pages_per_s,
+                r.p50_ms - limit->p50_ms);
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+// kB of a /proc/PID/smaps_rollup field.
+long SmapsField(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  scanline::PrepareTesseractProcess();
+  int images = 20, clients = 2, passes = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    const int v = std::atoi(argv[i + 1]);
+    if (a == "--images")
+      images = v;
+    else if (a == "--clients")
+      clients = v;
+    else if (a == "--passes")
+      passes = v;
+  }
+  const std::string dir = std::string(SCANLINE_SOURCE_DIR) + "/../shared/data/receipts/img";
+  std::vector<std::string> paths;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) paths.push_back(e.path());
+  std::sort(paths.begin(), paths.end());
+  paths.resize(std::min<size_t>(paths.size(), static_cast<size_t>(images)));
+  images = static_cast<int>(paths.size());
+  std::vector<std::string> bytes;
+  for (const auto& p : paths) bytes.push_back(ReadAll(p));
+  const std::string tessdata = scanline::TessdataDir("");
+
+  std::printf("machine: %u cores; %d receipts x %d passes, %d at a time; eng, psm 6\n",
+              std::thread::hardware_concurrency(), images, passes, clients);
+  std::printf("%-28s %8s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "failed");
+
+  // (c) one warm TessBaseAPI per thread.
+  std::vector<std::unique_ptr<tesseract::TessBaseAPI>> apis;
+  for (int t = 0; t < clients; ++t) {
+    apis.push_back(std::make_unique<tesseract::TessBaseAPI>());
+    apis.back()->Init(tessdata.c_str(), "eng", tesseract::OEM_DEFAULT);
+    apis.back()->SetVariable("debug_file", "/dev/null");
+  }
+  const Result limit = Drive(images, passes, clients, [&](int i, int t) {
+    tesseract::TessBaseAPI& api = *apis[static_cast<size_t>(t)];
+    const std::string& b = bytes[static_cast<size_t>(i)];
+    Pix* pix = pixReadMem(reinterpret_cast<const l_uint8*>(b.data()), b.size());
+    if (!pix) return false;
+    api.SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
+    api.SetImage(pix);
+    const bool ok = api.Recognize(nullptr) == 0;
+    char* text = api.GetUTF8Text();
+    delete[] text;
+    api.Clear();
+    pixDestroy(&pix);
+    return ok;
+  });
+  for (auto& api : apis) api->End();
+  apis.clear();
+  Print("(c) in-process, warm API", limit);
+
+  // (b) a process per image.
+  const Result spawn = Drive(images, passes, clients, [&](int i, int) {
+    const std::string cmd = "OMP_THREAD_LIMIT=1 tesseract '" + paths[static_cast<size_t>(i)] +
+                            "' stdout --psm 6 >/dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+  });
+  Print("(b) tesseract per image", spawn, &limit);
+
+  // (a) through nginx and the pool.
+  ServiceOptions options;
+  options.workers = clients;
+  options.ip_rate = options.key_rate = 100000;
+  options.ip_burst = options.key_burst = 100000;
+  Service service(options);
+  const ApiKey key = service.CreateKey("ocr", "--rpm 1000000 --daily 10000000");
+  std::atomic<int> sequence{0};
+  auto via_service = [&](const std::string& preprocess) {
+    return [&, preprocess](int i, int) {
+      // Each request signs anew (a signature is accepted once): the deadline differs.
+      const std::string url = service.base_url() + "/v1/ocr?psm=6&preprocess=" + preprocess +
+                              "&deadline_ms=" + std::to_string(60000 - ++sequence);
+      HttpResponse r =
+          SignedHttp("POST", url, key, bytes[static_cast<size_t>(i)], {"Content-Type: image/jpeg"});
+      if (r.status != 200) std::fprintf(stderr, "%ld %s\n", r.status, r.body.c_str());
+      return r.status == 200;
+    };
+  };
+  Drive(clients, 1, clients, via_service("none"));  // one request per worker first
+  const Result none = Drive(images, passes, clients, via_service("none"));
+  Print("(a) service, preprocess=none", none, &limit);
+  const Result autop = Drive(images, passes, clients, via_service("auto"));
+  Print("(a) service, preprocess=auto", autop, &limit);
+
+  HttpResponse status = Http("GET", service.base_url() + "/status");
+  rapidjson::Document doc;
+  doc.Parse(status.body.c_str());
+  if (doc.IsObject() && doc.HasMember("workers")) {
+    for (const auto& w : doc["workers"].GetArray()) {
+      const int pid = w["pid"].GetInt();
+      std::printf("worker %d: RSS %ld MiB, PSS %ld MiB\n", pid, SmapsField(pid, "Rss") / 1024,
+                  SmapsField(pid, "Pss") / 1024);
+    }
+  }
+  return 0;
+}
