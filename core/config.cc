@@ -2,6 +2,7 @@
 // file, the environment, the validation messages and the example file never drift apart.
 #include "core/config.h"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -10,8 +11,6 @@
 #include <sstream>
 #include <thread>
 #include <variant>
-
-#include <toml++/toml.h>
 
 extern char** environ;
 
@@ -32,7 +31,7 @@ struct Binding {
 };
 
 #define SCANLINE_FIELD(section, key) \
-  [](Config& c) -> auto& { return c.section.key; }
+  [](Config & c) -> auto& { return c.section.key; }
 
 std::vector<Binding> Bindings() {
   return {
@@ -52,12 +51,12 @@ std::vector<Binding> Bindings() {
        "hard limit per request; the master kills a worker stuck longer"},
       {"server.slow_request_ms", IntRef(SCANLINE_FIELD(server, slow_request_ms)), 1, 3600000,
        "requests slower than this are logged and counted as slow"},
-      {"server.respawn_backoff_max_ms", IntRef(SCANLINE_FIELD(server, respawn_backoff_max_ms)),
-       0, 600000, "longest wait before respawning a worker that keeps crashing"},
+      {"server.respawn_backoff_max_ms", IntRef(SCANLINE_FIELD(server, respawn_backoff_max_ms)), 0,
+       600000, "longest wait before respawning a worker that keeps crashing"},
       {"server.graceful_timeout_s", IntRef(SCANLINE_FIELD(server, graceful_timeout_s)), 1, 3600,
        "how long old workers may finish their request on reload or stop"},
-      {"server.watchdog_interval_s", IntRef(SCANLINE_FIELD(server, watchdog_interval_s)), 0,
-       3600, "0 = from systemd's WatchdogSec"},
+      {"server.watchdog_interval_s", IntRef(SCANLINE_FIELD(server, watchdog_interval_s)), 0, 3600,
+       "0 = from systemd's WatchdogSec"},
       {"server.status_path", StringRef(SCANLINE_FIELD(server, status_path)), 0, 0,
        "path of the pool status page"},
       {"server.metrics_path", StringRef(SCANLINE_FIELD(server, metrics_path)), 0, 0,
@@ -110,34 +109,31 @@ std::vector<Binding> Bindings() {
        "allowed clock difference of x-amz-date, each way (seconds)"},
       {"auth.master_key_file", StringRef(SCANLINE_FIELD(auth, master_key_file)), 0, 0,
        "AES-256 key sealing API secrets; empty = $CREDENTIALS_DIRECTORY/master.key"},
-      {"auth.debug_signature_header", BoolRef(SCANLINE_FIELD(auth, debug_signature_header)), 0,
-       0, "return the canonical request we computed on a signature mismatch"},
+      {"auth.debug_signature_header", BoolRef(SCANLINE_FIELD(auth, debug_signature_header)), 0, 0,
+       "return the canonical request we computed on a signature mismatch"},
       {"auth.key_cache_ms", IntRef(SCANLINE_FIELD(auth, key_cache_ms)), 0, 5000,
        "how long a worker trusts a key lookup (bounds revocation lag)"},
       {"log.spool_dir", StringRef(SCANLINE_FIELD(log, spool_dir)), 0, 0,
        "request-log spool directory"},
       {"log.spool_max_bytes", Int64Ref(SCANLINE_FIELD(log, spool_max_bytes)), 1 << 20,
        int64_t{1} << 40, "largest the spool may grow while PostgreSQL is away"},
-      {"log.batch_rows", IntRef(SCANLINE_FIELD(log, batch_rows)), 1, 100000,
-       "rows per COPY batch"},
+      {"log.batch_rows", IntRef(SCANLINE_FIELD(log, batch_rows)), 1, 100000, "rows per COPY batch"},
       {"log.flush_interval_ms", IntRef(SCANLINE_FIELD(log, flush_interval_ms)), 10, 60000,
        "how often the shipper looks for new records"},
-      {"log.level", StringRef(SCANLINE_FIELD(log, level)), 0, 0,
-       "debug, info, warning or error"},
+      {"log.level", StringRef(SCANLINE_FIELD(log, level)), 0, 0, "debug, info, warning or error"},
       {"llm.endpoint", StringRef(SCANLINE_FIELD(llm, endpoint)), 0, 0,
        "OpenAI-compatible base URL; empty = LLM engine off"},
       {"llm.api_key_file", StringRef(SCANLINE_FIELD(llm, api_key_file)), 0, 0,
        "file holding the bearer token"},
       {"llm.model", StringRef(SCANLINE_FIELD(llm, model)), 0, 0,
        "model when the template names none"},
-      {"llm.timeout_ms", IntRef(SCANLINE_FIELD(llm, timeout_ms)), 100, 600000,
-       "per attempt"},
+      {"llm.timeout_ms", IntRef(SCANLINE_FIELD(llm, timeout_ms)), 100, 600000, "per attempt"},
       {"llm.max_retries", IntRef(SCANLINE_FIELD(llm, max_retries)), 0, 10,
        "retries on 429 and 5xx, with back-off"},
       {"forms.templates_dir", StringRef(SCANLINE_FIELD(forms, templates_dir)), 0, 0,
        "built-in templates; empty = built in"},
-      {"forms.template_cache_ttl_s", IntRef(SCANLINE_FIELD(forms, template_cache_ttl_s)), 1,
-       86400, "Redis TTL of a cached template"},
+      {"forms.template_cache_ttl_s", IntRef(SCANLINE_FIELD(forms, template_cache_ttl_s)), 1, 86400,
+       "Redis TTL of a cached template"},
   };
 }
 
@@ -217,8 +213,8 @@ bool IsAddress(const std::string& s) {
 
 void Validate(const Config& c) {
   if (!IsAddress(c.server.listen)) {
-    Fail("server.listen", "must be unix:PATH, tcp:HOST:PORT or systemd, got '" +
-                              c.server.listen + "'");
+    Fail("server.listen",
+         "must be unix:PATH, tcp:HOST:PORT or systemd, got '" + c.server.listen + "'");
   }
   if (!c.redis.address.starts_with("unix:") && !c.redis.address.starts_with("tcp:")) {
     Fail("redis.address", "must be unix:PATH or tcp:HOST:PORT, got '" + c.redis.address + "'");

@@ -20,16 +20,16 @@ struct ServerConfig {
   // "unix:/run/scanline/scanline.sock", "tcp:127.0.0.1:9000", or "systemd" to take the
   // socket handed over by socket activation (LISTEN_FDS).
   std::string listen = "unix:/run/scanline/scanline.sock";
-  int socket_mode = 0660;           // permissions of a unix socket the pool creates
-  int backlog = 256;                // listen(2) backlog: the admission queue
-  int workers = 0;                  // worker processes; 0 = number of CPUs
-  int max_requests = 10000;         // recycle a worker after this many requests; 0 = never
-  int max_memory_mb = 1536;         // recycle a worker whose RSS is above this; 0 = never
-  int request_timeout_s = 120;      // hard limit: the master kills a worker stuck longer
-  int slow_request_ms = 5000;       // requests longer than this are logged as slow
+  int socket_mode = 0660;             // permissions of a unix socket the pool creates
+  int backlog = 256;                  // listen(2) backlog: the admission queue
+  int workers = 0;                    // worker processes; 0 = number of CPUs
+  int max_requests = 10000;           // recycle a worker after this many requests; 0 = never
+  int max_memory_mb = 1536;           // recycle a worker whose RSS is above this; 0 = never
+  int request_timeout_s = 120;        // hard limit: the master kills a worker stuck longer
+  int slow_request_ms = 5000;         // requests longer than this are logged as slow
   int respawn_backoff_max_ms = 5000;  // ceiling of the back-off when workers crash in a loop
-  int graceful_timeout_s = 60;      // how long old workers may finish on reload/stop
-  int watchdog_interval_s = 0;      // 0: taken from WATCHDOG_USEC under systemd
+  int graceful_timeout_s = 60;        // how long old workers may finish on reload/stop
+  int watchdog_interval_s = 0;        // 0: taken from WATCHDOG_USEC under systemd
   std::string status_path = "/status";
   std::string metrics_path = "/metrics";
 };
@@ -42,11 +42,11 @@ struct LimitsConfig {
 };
 
 struct OcrConfig {
-  std::string tessdata_dir;      // "" = Tesseract's compiled-in default
+  std::string tessdata_dir;  // "" = Tesseract's compiled-in default
   std::string default_lang = "eng";
-  int default_psm = 4;           // Tesseract page segmentation mode (4: one column, any size)
-  int max_engines = 4;           // warm engines (language sets) kept per worker
-  int max_deadline_ms = 60000;   // server cap on a request's deadline_ms
+  int default_psm = 4;                // Tesseract page segmentation mode (4: one column, any size)
+  int max_engines = 4;                // warm engines (language sets) kept per worker
+  int max_deadline_ms = 60000;        // server cap on a request's deadline_ms
   std::string preload_langs = "eng";  // "+"-joined sets initialised at worker start, "," apart
 };
 
@@ -69,19 +69,19 @@ struct RedisConfig {
 };
 
 struct AuthConfig {
-  bool required = true;               // false only for local experiments
-  std::string region = "us-east-1";   // SigV4 credential scope region
-  std::string service = "scanline";   // SigV4 credential scope service
-  int max_skew_s = 300;               // allowed clock difference, each way
-  std::string master_key_file;        // 32 bytes (hex or raw); "" = $CREDENTIALS_DIRECTORY/master.key
+  bool required = true;              // false only for local experiments
+  std::string region = "us-east-1";  // SigV4 credential scope region
+  std::string service = "scanline";  // SigV4 credential scope service
+  int max_skew_s = 300;              // allowed clock difference, each way
+  std::string master_key_file;  // 32 bytes (hex or raw); "" = $CREDENTIALS_DIRECTORY/master.key
   bool debug_signature_header = false;  // send our canonical request back on a mismatch
-  int key_cache_ms = 2000;            // how long a worker trusts a key lookup (revocation lag)
+  int key_cache_ms = 2000;              // how long a worker trusts a key lookup (revocation lag)
 };
 
 struct LogConfig {
   std::string spool_dir = "/var/lib/scanline/spool";  // request-log spool
-  int64_t spool_max_bytes = 1ll << 30;                 // refuse to grow past this
-  int batch_rows = 500;                                // rows per COPY
+  int64_t spool_max_bytes = 1ll << 30;                // refuse to grow past this
+  int batch_rows = 500;                               // rows per COPY
   int flush_interval_ms = 200;
   std::string level = "info";  // debug, info, warning, error
 };

@@ -49,8 +49,7 @@ constexpr std::array kCodes = {
     CodeInfo{ErrorCode::kQuotaExceeded, "quota_exceeded", 429, "Daily quota exceeded"},
     CodeInfo{ErrorCode::kDeadlineExceeded, "deadline_exceeded", 504, "Deadline exceeded"},
     CodeInfo{ErrorCode::kOverloaded, "overloaded", 503, "Service overloaded"},
-    CodeInfo{ErrorCode::kServiceUnavailable, "service_unavailable", 503,
-             "Service unavailable"},
+    CodeInfo{ErrorCode::kServiceUnavailable, "service_unavailable", 503, "Service unavailable"},
     CodeInfo{ErrorCode::kUpstreamFailed, "upstream_failed", 502, "Upstream failed"},
     CodeInfo{ErrorCode::kInternal, "internal", 500, "Internal error"},
 };

@@ -74,9 +74,7 @@ class Error : public std::runtime_error {
   ErrorCode code() const { return code_; }
   std::string_view detail() const { return what(); }
   const std::string& internal() const { return internal_; }
-  const std::vector<std::pair<std::string, std::string>>& extensions() const {
-    return extensions_;
-  }
+  const std::vector<std::pair<std::string, std::string>>& extensions() const { return extensions_; }
 
  private:
   ErrorCode code_;

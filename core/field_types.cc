@@ -53,19 +53,19 @@ const std::map<std::string, int>& MonthNames() {
   static const std::map<std::string, int> kMonths = [] {
     std::map<std::string, int> m;
     const std::array<std::vector<const char*>, 12> names = {{
-        {"january", "jan", "januar", "jänner", "janvier", "janv", "enero", "ene", "gennaio",
-         "gen", "janeiro", "januari"},
+        {"january", "jan", "januar", "jänner", "janvier", "janv", "enero", "ene", "gennaio", "gen",
+         "janeiro", "januari"},
         {"february", "feb", "febr", "februar", "février", "fevrier", "févr", "fevr", "febrero",
          "febbraio", "fevereiro", "fev", "februari"},
-        {"march", "mar", "märz", "maerz", "mrz", "mär", "mars", "marzo", "março", "marco",
-         "maart", "mrt", "mac"},
+        {"march", "mar", "märz", "maerz", "mrz", "mär", "mars", "marzo", "março", "marco", "maart",
+         "mrt", "mac"},
         {"april", "apr", "avril", "avr", "abril", "abr", "aprile"},
         {"may", "mai", "mayo", "maggio", "mag", "maio", "mei"},
         {"june", "jun", "juni", "juin", "junio", "giugno", "giu", "junho"},
         {"july", "jul", "juli", "juillet", "juil", "julio", "luglio", "lug", "julho", "julai"},
         {"august", "aug", "août", "aout", "agosto", "ago", "augustus", "ogos", "ogo"},
-        {"september", "sep", "sept", "septembre", "septiembre", "setiembre", "settembre",
-         "set", "setembro"},
+        {"september", "sep", "sept", "septembre", "septiembre", "setiembre", "settembre", "set",
+         "setembro"},
         {"october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre", "ott", "outubro",
          "out"},
         {"november", "nov", "novembre", "noviembre", "novembro"},
@@ -116,8 +116,7 @@ struct Token {
 // single separator characters; white space runs become one " " separator. CJK date markers
 // (年 月 日, 년 월 일) become "-" separators.
 std::vector<Token> Tokenize(std::string_view text) {
-  static const std::array<std::string_view, 6> kCjkMarkers = {"年", "月", "日", "년", "월",
-                                                              "일"};
+  static const std::array<std::string_view, 6> kCjkMarkers = {"年", "月", "日", "년", "월", "일"};
   std::vector<Token> out;
   size_t i = 0;
   while (i < text.size()) {
@@ -186,9 +185,9 @@ std::optional<std::string> DateAt(const std::vector<Token>& t, size_t i, DateOrd
   if (!starts_clean) return std::nullopt;
   // Nor continue into one ("1.12.50.2018"). k: the index after the date.
   auto ends_clean = [&](size_t k) {
-    return k >= t.size() || t[k].kind != Token::kSeparator || std::string_view("-/.").find(
-        t[k].text[0]) == std::string_view::npos || k + 1 >= t.size() ||
-        t[k + 1].kind != Token::kNumber;
+    return k >= t.size() || t[k].kind != Token::kSeparator ||
+           std::string_view("-/.").find(t[k].text[0]) == std::string_view::npos ||
+           k + 1 >= t.size() || t[k + 1].kind != Token::kNumber;
   };
 
   // YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, 2018年3月10日.
@@ -324,8 +323,8 @@ std::string FindCurrency(std::string_view text, std::string_view default_currenc
     }
   }
   // Malaysian ringgit "RM" and Indonesian rupiah "Rp" are written as letters.
-  for (auto [sign, code] : {std::pair<std::string_view, std::string_view>{"RM", "MYR"},
-                            {"RP", "IDR"}}) {
+  for (auto [sign, code] :
+       {std::pair<std::string_view, std::string_view>{"RM", "MYR"}, {"RP", "IDR"}}) {
     size_t pos = upper.find(sign);
     if (pos != std::string::npos && (pos == 0 || !IsAsciiAlpha(upper[pos - 1])) &&
         (pos + 2 >= upper.size() || !IsAsciiAlpha(upper[pos + 2]))) {
@@ -339,8 +338,8 @@ std::string FindCurrency(std::string_view text, std::string_view default_currenc
     }
   }
   if (text.find('$') != std::string_view::npos) {
-    static constexpr std::string_view kDollars[] = {"USD", "SGD", "AUD", "CAD", "HKD",
-                                                    "NZD", "TWD", "MXN"};
+    static constexpr std::string_view kDollars[] = {"USD", "SGD", "AUD", "CAD",
+                                                    "HKD", "NZD", "TWD", "MXN"};
     for (std::string_view d : kDollars) {
       if (default_currency == d) return std::string(d);
     }
@@ -465,16 +464,26 @@ bool CheckDigitHolds(CheckDigitScheme scheme, const std::string& value) {
 
 std::string_view FieldTypeName(FieldType type) {
   switch (type) {
-    case FieldType::kText: return "text";
-    case FieldType::kDate: return "date";
-    case FieldType::kMoney: return "money";
-    case FieldType::kNumber: return "number";
-    case FieldType::kId: return "id";
-    case FieldType::kPhone: return "phone";
-    case FieldType::kEmail: return "email";
-    case FieldType::kAddress: return "address";
-    case FieldType::kName: return "name";
-    case FieldType::kMrz: return "mrz";
+    case FieldType::kText:
+      return "text";
+    case FieldType::kDate:
+      return "date";
+    case FieldType::kMoney:
+      return "money";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kId:
+      return "id";
+    case FieldType::kPhone:
+      return "phone";
+    case FieldType::kEmail:
+      return "email";
+    case FieldType::kAddress:
+      return "address";
+    case FieldType::kName:
+      return "name";
+    case FieldType::kMrz:
+      return "mrz";
   }
   return "text";
 }
@@ -490,20 +499,26 @@ std::optional<FieldType> ParseFieldType(std::string_view name) {
 
 std::string_view CheckDigitName(CheckDigitScheme scheme) {
   switch (scheme) {
-    case CheckDigitScheme::kNone: return "none";
-    case CheckDigitScheme::kLuhn: return "luhn";
-    case CheckDigitScheme::kIban: return "iban";
-    case CheckDigitScheme::kMod97_10: return "mod97_10";
-    case CheckDigitScheme::kMod11_2: return "mod11_2";
-    case CheckDigitScheme::kMrz: return "mrz";
+    case CheckDigitScheme::kNone:
+      return "none";
+    case CheckDigitScheme::kLuhn:
+      return "luhn";
+    case CheckDigitScheme::kIban:
+      return "iban";
+    case CheckDigitScheme::kMod97_10:
+      return "mod97_10";
+    case CheckDigitScheme::kMod11_2:
+      return "mod11_2";
+    case CheckDigitScheme::kMrz:
+      return "mrz";
   }
   return "none";
 }
 
 std::optional<CheckDigitScheme> ParseCheckDigit(std::string_view name) {
-  for (CheckDigitScheme s : {CheckDigitScheme::kNone, CheckDigitScheme::kLuhn,
-                             CheckDigitScheme::kIban, CheckDigitScheme::kMod97_10,
-                             CheckDigitScheme::kMod11_2, CheckDigitScheme::kMrz}) {
+  for (CheckDigitScheme s :
+       {CheckDigitScheme::kNone, CheckDigitScheme::kLuhn, CheckDigitScheme::kIban,
+        CheckDigitScheme::kMod97_10, CheckDigitScheme::kMod11_2, CheckDigitScheme::kMrz}) {
     if (CheckDigitName(s) == name) return s;
   }
   return std::nullopt;
@@ -613,16 +628,19 @@ int MrzCheckDigit(std::string_view field) {
 
 std::string_view DateOrderName(DateOrder order) {
   switch (order) {
-    case DateOrder::kDayMonthYear: return "DMY";
-    case DateOrder::kMonthDayYear: return "MDY";
-    case DateOrder::kYearMonthDay: return "YMD";
+    case DateOrder::kDayMonthYear:
+      return "DMY";
+    case DateOrder::kMonthDayYear:
+      return "MDY";
+    case DateOrder::kYearMonthDay:
+      return "YMD";
   }
   return "DMY";
 }
 
 std::optional<DateOrder> ParseDateOrder(std::string_view name) {
-  for (DateOrder o : {DateOrder::kDayMonthYear, DateOrder::kMonthDayYear,
-                      DateOrder::kYearMonthDay}) {
+  for (DateOrder o :
+       {DateOrder::kDayMonthYear, DateOrder::kMonthDayYear, DateOrder::kYearMonthDay}) {
     if (DateOrderName(o) == name) return o;
   }
   return std::nullopt;

@@ -125,8 +125,8 @@ struct ValueRules {
   FieldType type = FieldType::kText;
   std::string pattern;  // ECMAScript regular expression the whole raw value must match; "" none
   CheckDigitScheme check_digit = CheckDigitScheme::kNone;
-  int min_length = 0;   // characters of the normalised value; 0 = no minimum
-  int max_length = 0;   // 0 = no maximum
+  int min_length = 0;  // characters of the normalised value; 0 = no minimum
+  int max_length = 0;  // 0 = no maximum
   DateOrder date_order = DateOrder::kDayMonthYear;
   std::string currency;      // ISO 4217 code assumed when a money value names none
   std::string country_code;  // calling code assumed for national phone numbers ("60")

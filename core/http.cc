@@ -1,11 +1,11 @@
 // Request helpers and RFC 9457 problem rendering.
 #include "core/http.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cctype>
 
 namespace scanline {
 namespace {
@@ -125,7 +125,7 @@ Response ProblemResponse(const Error& error, std::string_view request_id) {
   // An internal error never shows its message: it may name files, queries or memory.
   w.Key("detail");
   str(error.code() == ErrorCode::kInternal ? "the server failed to handle this request"
-                                            : error.detail());
+                                           : error.detail());
   w.Key("request_id");
   str(request_id);
   for (const auto& [name, value] : error.extensions()) {

@@ -18,13 +18,13 @@ namespace scanline {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
-  std::string method;        // "GET", "POST", ...
-  std::string path;          // decoded? no: the raw path as sent, without the query
-  std::string query;         // raw query string, without '?'
-  HeaderList headers;        // lower-case names, values as received
-  std::string body;          // the whole body (nginx buffers it before the pool sees it)
-  std::string peer;          // client address as nginx saw it
-  std::string request_id;    // nginx's $request_id, or one the pool made
+  std::string method;      // "GET", "POST", ...
+  std::string path;        // decoded? no: the raw path as sent, without the query
+  std::string query;       // raw query string, without '?'
+  HeaderList headers;      // lower-case names, values as received
+  std::string body;        // the whole body (nginx buffers it before the pool sees it)
+  std::string peer;        // client address as nginx saw it
+  std::string request_id;  // nginx's $request_id, or one the pool made
   std::string scheme = "https";
 
   // The first header with this lower-case name, if any.

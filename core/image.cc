@@ -12,6 +12,10 @@
 // because text on a transparent background would otherwise read as black on black.
 #include "core/image.h"
 
+#include <poppler/cpp/poppler-document.h>
+#include <poppler/cpp/poppler-global.h>
+#include <poppler/cpp/poppler-page-renderer.h>
+#include <poppler/cpp/poppler-page.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -21,10 +25,6 @@
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <poppler/cpp/poppler-document.h>
-#include <poppler/cpp/poppler-global.h>
-#include <poppler/cpp/poppler-page-renderer.h>
-#include <poppler/cpp/poppler-page.h>
 #include <set>
 
 #include "core/config.h"
@@ -49,13 +49,20 @@ bool Image::empty() const { return !pixels_ || pixels_->mat.empty(); }
 
 std::string_view FormatName(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kPng: return "png";
-    case ImageFormat::kJpeg: return "jpeg";
-    case ImageFormat::kTiff: return "tiff";
-    case ImageFormat::kWebp: return "webp";
-    case ImageFormat::kBmp: return "bmp";
-    case ImageFormat::kPdf: return "pdf";
-    case ImageFormat::kUnknown: break;
+    case ImageFormat::kPng:
+      return "png";
+    case ImageFormat::kJpeg:
+      return "jpeg";
+    case ImageFormat::kTiff:
+      return "tiff";
+    case ImageFormat::kWebp:
+      return "webp";
+    case ImageFormat::kBmp:
+      return "bmp";
+    case ImageFormat::kPdf:
+      return "pdf";
+    case ImageFormat::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -81,8 +88,7 @@ namespace {
 
 [[noreturn]] void Corrupt(std::string_view format, std::string_view why) {
   throw Error(ErrorCode::kCorruptImage,
-              "the " + std::string(format) + " image is corrupt or truncated: " +
-                  std::string(why));
+              "the " + std::string(format) + " image is corrupt or truncated: " + std::string(why));
 }
 
 // Bounds-checked big- and little-endian reads.
@@ -154,8 +160,7 @@ ImageInfo InspectJpeg(std::string_view b, const ImageLimits& limits) {
     const uint16_t length = r.U16(at);
     if (length < 2) Corrupt("jpeg", "bad segment length");
     // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc).
-    if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
-        marker != 0xcc) {
+    if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc) {
       const uint16_t height = r.U16(at + 3), width = r.U16(at + 5);
       if (height == 0) Corrupt("jpeg", "height given later (DNL) is not supported");
       CheckPixels(width, height, limits, "jpeg");
@@ -316,19 +321,26 @@ ImageInfo InspectPdf(std::string_view b, const ImageLimits& limits,
 ImageInfo Inspect(std::string_view bytes, const ImageLimits& limits,
                   std::unique_ptr<poppler::document>* pdf) {
   if (bytes.size() > limits.max_bytes) {
-    throw Error(ErrorCode::kPayloadTooLarge,
-                "image of " + std::to_string(bytes.size()) + " bytes is over the limit of " +
-                    std::to_string(limits.max_bytes) + " bytes");
+    throw Error(ErrorCode::kPayloadTooLarge, "image of " + std::to_string(bytes.size()) +
+                                                 " bytes is over the limit of " +
+                                                 std::to_string(limits.max_bytes) + " bytes");
   }
   if (bytes.empty()) throw Error(ErrorCode::kBadRequest, "the image is empty (0 bytes)");
   switch (SniffFormat(bytes)) {
-    case ImageFormat::kPng: return InspectPng(bytes, limits);
-    case ImageFormat::kJpeg: return InspectJpeg(bytes, limits);
-    case ImageFormat::kTiff: return InspectTiff(bytes, limits);
-    case ImageFormat::kWebp: return InspectWebp(bytes, limits);
-    case ImageFormat::kBmp: return InspectBmp(bytes, limits);
-    case ImageFormat::kPdf: return InspectPdf(bytes, limits, pdf);
-    case ImageFormat::kUnknown: break;
+    case ImageFormat::kPng:
+      return InspectPng(bytes, limits);
+    case ImageFormat::kJpeg:
+      return InspectJpeg(bytes, limits);
+    case ImageFormat::kTiff:
+      return InspectTiff(bytes, limits);
+    case ImageFormat::kWebp:
+      return InspectWebp(bytes, limits);
+    case ImageFormat::kBmp:
+      return InspectBmp(bytes, limits);
+    case ImageFormat::kPdf:
+      return InspectPdf(bytes, limits, pdf);
+    case ImageFormat::kUnknown:
+      break;
   }
   throw Error(ErrorCode::kUnsupportedMediaType,
               "not an image this service reads (png, jpeg, tiff, webp, bmp, pdf)");
@@ -443,8 +455,8 @@ std::vector<Image> DecodeImage(std::string_view bytes, const ImageLimits& limits
                 "the " + std::string(FormatName(info.format)) + " image could not be decoded",
                 e.what());
   }
-  if (mats.empty() || (info.format == ImageFormat::kTiff &&
-                       static_cast<int>(mats.size()) != info.pages)) {
+  if (mats.empty() ||
+      (info.format == ImageFormat::kTiff && static_cast<int>(mats.size()) != info.pages)) {
     throw Error(ErrorCode::kCorruptImage,
                 "the " + std::string(FormatName(info.format)) + " image could not be decoded");
   }

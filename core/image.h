@@ -21,10 +21,10 @@ std::string_view FormatName(ImageFormat format);  // "png", "jpeg", ...
 ImageFormat SniffFormat(std::string_view bytes);
 
 struct ImageLimits {
-  uint64_t max_bytes = 20ull << 20;    // bytes of the encoded image
-  uint64_t max_pixels = 40'000'000;    // width * height of one page
-  int max_pages = 20;                  // pages of a TIFF or PDF
-  int pdf_dpi = 300;                   // dots per inch when rendering PDF pages
+  uint64_t max_bytes = 20ull << 20;  // bytes of the encoded image
+  uint64_t max_pixels = 40'000'000;  // width * height of one page
+  int max_pages = 20;                // pages of a TIFF or PDF
+  int pdf_dpi = 300;                 // dots per inch when rendering PDF pages
 };
 
 // The limits of the service configuration (limits.* keys).

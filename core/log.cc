@@ -19,10 +19,14 @@ const bool g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
 }  // namespace
 
 void SetLogLevel(std::string_view level) {
-  if (level == "debug") g_level = LogLevel::kDebug;
-  else if (level == "warning") g_level = LogLevel::kWarning;
-  else if (level == "error") g_level = LogLevel::kError;
-  else g_level = LogLevel::kInfo;
+  if (level == "debug")
+    g_level = LogLevel::kDebug;
+  else if (level == "warning")
+    g_level = LogLevel::kWarning;
+  else if (level == "error")
+    g_level = LogLevel::kError;
+  else
+    g_level = LogLevel::kInfo;
 }
 
 void SetLogRole(std::string_view role) { g_role = role; }

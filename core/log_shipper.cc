@@ -1,11 +1,11 @@
 // Log shipper (see core/log_shipper.h).
 #include "core/log_shipper.h"
 
-#include <ctime>
-#include <set>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <ctime>
+#include <set>
 
 #include "core/detail/pg.h"
 #include "core/log.h"
@@ -56,13 +56,12 @@ void Ship(Database& database, const std::vector<RequestLogRecord>& records) {
         "CREATE TEMP TABLE IF NOT EXISTS scanline_log_batch "
         "(LIKE ocr_request_logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
     {
-      pqxx::stream_to stream(tx, "scanline_log_batch",
-                             std::vector<std::string>{
-                                 "request_id", "created_at", "client_key_id", "method",
-                                 "endpoint", "status", "error_code", "document_type",
-                                 "template_version", "latency_ms", "stage_timings",
-                                 "confidence", "image_sha256", "image_bytes", "image_width",
-                                 "image_height", "peer"});
+      pqxx::stream_to stream(
+          tx, "scanline_log_batch",
+          std::vector<std::string>{
+              "request_id", "created_at", "client_key_id", "method", "endpoint", "status",
+              "error_code", "document_type", "template_version", "latency_ms", "stage_timings",
+              "confidence", "image_sha256", "image_bytes", "image_width", "image_height", "peer"});
       for (const RequestLogRecord& r : records) {
         std::string created = Timestamp(r.created_at_us);
         std::string status = std::to_string(r.status);
@@ -80,10 +79,9 @@ void Ship(Database& database, const std::vector<RequestLogRecord>& records) {
         stream << std::make_tuple(
             r.request_id.c_str(), created.c_str(), opt(r.client_key_id), r.method.c_str(),
             r.endpoint.c_str(), status.c_str(), opt(r.error_code), opt(r.document_type),
-            r.template_version > 0 ? version.c_str() : nullptr, latency.c_str(),
-            stages.c_str(), opt(confidence), opt(r.image_sha256),
-            has_image ? bytes.c_str() : nullptr, has_image ? width.c_str() : nullptr,
-            has_image ? height.c_str() : nullptr, opt(r.peer));
+            r.template_version > 0 ? version.c_str() : nullptr, latency.c_str(), stages.c_str(),
+            opt(confidence), opt(r.image_sha256), has_image ? bytes.c_str() : nullptr,
+            has_image ? width.c_str() : nullptr, has_image ? height.c_str() : nullptr, opt(r.peer));
       }
       stream.complete();
     }

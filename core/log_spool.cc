@@ -47,9 +47,7 @@ std::vector<Segment> ListSegments(const std::string& dir) {
   return out;
 }
 
-bool WriterGone(const Segment& s) {
-  return s.closed || (kill(s.pid, 0) != 0 && errno == ESRCH);
-}
+bool WriterGone(const Segment& s) { return s.closed || (kill(s.pid, 0) != 0 && errno == ESRCH); }
 
 int64_t CommittedOffset(const std::string& segment) {
   std::ifstream in(segment + ".offset");

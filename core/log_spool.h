@@ -45,15 +45,15 @@ class LogSpoolWriter {
 };
 
 struct SpoolRead {
-  std::string segment;      // path
-  int64_t end_offset = 0;   // after the last complete line read
-  bool finished = false;    // the writer is done and everything was read
+  std::string segment;     // path
+  int64_t end_offset = 0;  // after the last complete line read
+  bool finished = false;   // the writer is done and everything was read
 };
 
 struct SpoolBatch {
   std::vector<RequestLogRecord> records;
   std::vector<SpoolRead> reads;
-  int skipped_lines = 0;    // complete lines that did not parse (logged by the caller)
+  int skipped_lines = 0;  // complete lines that did not parse (logged by the caller)
 };
 
 class LogSpoolReader {

@@ -63,8 +63,8 @@ std::vector<int> ApplyMigrations(Database& database, const std::vector<Migration
         auto r = tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version);
         if (!r.empty()) continue;
         tx.exec(m.sql);
-        tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                       m.version, m.name);
+        tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
+                       m.name);
         tx.commit();
         applied.push_back(m.version);
       }

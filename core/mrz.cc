@@ -23,53 +23,83 @@ struct Layout {
 std::string Repeat(char c, int n) { return std::string(static_cast<size_t>(n), c); }
 
 const Layout& LayoutFor(MrzFormat format, bool visa) {
-  static const Layout kTd3{MrzFormat::kTd3, 44,
-                           {Repeat('A', 44), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) +
-                                                 "S" + Repeat('N', 7) + Repeat('X', 14) + "CN"}};
-  static const Layout kMrvA{MrzFormat::kTd3, 44,
-                            {Repeat('A', 44), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) +
-                                                  "S" + Repeat('N', 7) + Repeat('X', 16)}};
-  static const Layout kTd2{MrzFormat::kTd2, 36,
-                           {Repeat('A', 36), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) +
-                                                 "S" + Repeat('N', 7) + Repeat('X', 7) + "N"}};
-  static const Layout kMrvB{MrzFormat::kTd2, 36,
-                            {Repeat('A', 36), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) +
-                                                  "S" + Repeat('N', 7) + Repeat('X', 8)}};
-  static const Layout kTd1{MrzFormat::kTd1, 30,
-                           {"AAAAA" + Repeat('X', 9) + "C" + Repeat('X', 15),
-                            Repeat('N', 7) + "S" + Repeat('N', 7) + "AAA" + Repeat('X', 11) + "N",
-                            Repeat('A', 30)}};
+  static const Layout kTd3{MrzFormat::kTd3,
+                           44,
+                           {Repeat('A', 44), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) + "S" +
+                                                 Repeat('N', 7) + Repeat('X', 14) + "CN"}};
+  static const Layout kMrvA{MrzFormat::kTd3,
+                            44,
+                            {Repeat('A', 44), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) + "S" +
+                                                  Repeat('N', 7) + Repeat('X', 16)}};
+  static const Layout kTd2{MrzFormat::kTd2,
+                           36,
+                           {Repeat('A', 36), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) + "S" +
+                                                 Repeat('N', 7) + Repeat('X', 7) + "N"}};
+  static const Layout kMrvB{MrzFormat::kTd2,
+                            36,
+                            {Repeat('A', 36), Repeat('X', 9) + "N" + "AAA" + Repeat('N', 7) + "S" +
+                                                  Repeat('N', 7) + Repeat('X', 8)}};
+  static const Layout kTd1{
+      MrzFormat::kTd1,
+      30,
+      {"AAAAA" + Repeat('X', 9) + "C" + Repeat('X', 15),
+       Repeat('N', 7) + "S" + Repeat('N', 7) + "AAA" + Repeat('X', 11) + "N", Repeat('A', 30)}};
   switch (format) {
-    case MrzFormat::kTd3: return visa ? kMrvA : kTd3;
-    case MrzFormat::kTd2: return visa ? kMrvB : kTd2;
-    case MrzFormat::kTd1: return kTd1;
+    case MrzFormat::kTd3:
+      return visa ? kMrvA : kTd3;
+    case MrzFormat::kTd2:
+      return visa ? kMrvB : kTd2;
+    case MrzFormat::kTd1:
+      return kTd1;
   }
   return kTd3;
 }
 
 char ToDigit(char c) {
   switch (c) {
-    case 'O': case 'Q': case 'D': case 'U': return '0';
-    case 'I': case 'L': case 'T': case 'J': return '1';
-    case 'Z': return '2';
-    case 'A': return '4';
-    case 'S': return '5';
-    case 'G': return '6';
-    case 'B': return '8';
-    default: return c;
+    case 'O':
+    case 'Q':
+    case 'D':
+    case 'U':
+      return '0';
+    case 'I':
+    case 'L':
+    case 'T':
+    case 'J':
+      return '1';
+    case 'Z':
+      return '2';
+    case 'A':
+      return '4';
+    case 'S':
+      return '5';
+    case 'G':
+      return '6';
+    case 'B':
+      return '8';
+    default:
+      return c;
   }
 }
 
 char ToLetter(char c) {
   switch (c) {
-    case '0': return 'O';
-    case '1': return 'I';
-    case '2': return 'Z';
-    case '4': return 'A';
-    case '5': return 'S';
-    case '6': return 'G';
-    case '8': return 'B';
-    default: return c;
+    case '0':
+      return 'O';
+    case '1':
+      return 'I';
+    case '2':
+      return 'Z';
+    case '4':
+      return 'A';
+    case '5':
+      return 'S';
+    case '6':
+      return 'G';
+    case '8':
+      return 'B';
+    default:
+      return c;
   }
 }
 
@@ -218,9 +248,12 @@ void RepairDocumentNumber(std::string& line, size_t start, size_t length, size_t
 
 std::string_view MrzFormatName(MrzFormat format) {
   switch (format) {
-    case MrzFormat::kTd1: return "TD1";
-    case MrzFormat::kTd2: return "TD2";
-    case MrzFormat::kTd3: return "TD3";
+    case MrzFormat::kTd1:
+      return "TD1";
+    case MrzFormat::kTd2:
+      return "TD2";
+    case MrzFormat::kTd3:
+      return "TD3";
   }
   return "TD3";
 }
@@ -366,7 +399,8 @@ std::optional<MrzResult> FindMrz(const std::vector<std::string>& text_lines, int
   };
   for (size_t i = 0; i < cleaned.size(); ++i) {
     if (i + 1 < cleaned.size()) {
-      for (auto [format, length] : {std::pair{MrzFormat::kTd3, 44}, std::pair{MrzFormat::kTd2, 36}}) {
+      for (auto [format, length] :
+           {std::pair{MrzFormat::kTd3, 44}, std::pair{MrzFormat::kTd2, 36}}) {
         if (near(cleaned[i], length) && near(cleaned[i + 1], length)) {
           consider({cleaned[i], cleaned[i + 1]}, format);
         }

@@ -29,9 +29,9 @@ struct MrzResult {
   std::string given_names;         // secondary identifier, names separated by one space
   std::string document_number;     // without filler
   std::string nationality;
-  std::string birth_date;   // YYYY-MM-DD; "" when not a valid date
-  std::string sex;          // "M", "F" or "X" (unspecified, printed '<')
-  std::string expiry_date;  // YYYY-MM-DD; "" when not a valid date
+  std::string birth_date;      // YYYY-MM-DD; "" when not a valid date
+  std::string sex;             // "M", "F" or "X" (unspecified, printed '<')
+  std::string expiry_date;     // YYYY-MM-DD; "" when not a valid date
   std::string optional_data;   // TD1: line 1 optional data; TD2/TD3: personal number
   std::string optional_data2;  // TD1 line 2 optional data
   bool document_number_ok = false;

@@ -159,8 +159,8 @@ OcrEngines::OcrEngines(std::string tessdata_dir, int max_engines)
   impl_->tessdata_dir = std::move(tessdata_dir);
   impl_->max_engines = std::max(1, max_engines);
   impl_->installed = InstalledLanguages(impl_->tessdata_dir);
-  impl_->has_osd = std::filesystem::exists(
-      std::filesystem::path(impl_->tessdata_dir) / "osd.traineddata");
+  impl_->has_osd =
+      std::filesystem::exists(std::filesystem::path(impl_->tessdata_dir) / "osd.traineddata");
 }
 
 OcrEngines::~OcrEngines() = default;
@@ -175,12 +175,12 @@ std::string OcrEngines::CheckLanguages(std::string_view lang) const {
   std::vector<std::string> seen;
   for (const auto& part : SplitLanguages(lang)) {
     if (part.empty()) {
-      throw InvalidOption("lang", "empty language in '" + std::string(lang) +
-                                      "'; join languages with '+'");
+      throw InvalidOption("lang",
+                          "empty language in '" + std::string(lang) + "'; join languages with '+'");
     }
     if (!std::binary_search(have.begin(), have.end(), part)) {
-      throw InvalidOption("lang", "language '" + part + "' is not installed; installed: " +
-                                      JoinList(have));
+      throw InvalidOption("lang",
+                          "language '" + part + "' is not installed; installed: " + JoinList(have));
     }
     if (std::find(seen.begin(), seen.end(), part) != seen.end()) {
       throw InvalidOption("lang", "language '" + part + "' named twice");
@@ -198,8 +198,7 @@ int OcrEngines::initialised_engines() const { return static_cast<int>(impl_->eng
 int64_t OcrEngines::engine_inits() const { return impl_->inits; }
 
 std::unique_ptr<OcrEngines> MakeOcrEngines(const OcrConfig& config) {
-  auto engines =
-      std::make_unique<OcrEngines>(TessdataDir(config.tessdata_dir), config.max_engines);
+  auto engines = std::make_unique<OcrEngines>(TessdataDir(config.tessdata_dir), config.max_engines);
   std::string_view sets = config.preload_langs;
   while (!sets.empty()) {
     const size_t comma = sets.find(',');
@@ -272,8 +271,8 @@ std::string MapHocr(const std::string& hocr, const BoxMapper& map) {
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
     const auto& match = *it;
     out.append(hocr, last, match.position() - last);
-    PixelBox b = map(std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3]),
-                     std::stoi(match[4]));
+    PixelBox b =
+        map(std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3]), std::stoi(match[4]));
     out += "bbox " + std::to_string(b.x) + " " + std::to_string(b.y) + " " +
            std::to_string(b.x + b.w) + " " + std::to_string(b.y + b.h);
     last = match.position() + match.length();

@@ -59,9 +59,9 @@ struct OcrOptions {
   std::optional<Roi> roi;    // read only this region
   PreprocessOptions preprocess;
   OcrLevel level = OcrLevel::kWords;
-  bool hocr = false;     // also render hOCR
-  bool tsv = false;      // also render TSV
-  int deadline_ms = 0;   // budget for the whole call, from its start; 0 = none
+  bool hocr = false;    // also render hOCR
+  bool tsv = false;     // also render TSV
+  int deadline_ms = 0;  // budget for the whole call, from its start; 0 = none
 };
 
 struct OcrWord {
@@ -85,14 +85,14 @@ struct OcrBlock {
 // One page's result. Boxes are in the pixels of the decoded input page (before ROI cropping
 // and preprocessing).
 struct OcrPage {
-  int width = 0;   // of the input page, pixels
+  int width = 0;  // of the input page, pixels
   int height = 0;
-  std::string text;              // Tesseract's page text (lines end with '\n')
-  float mean_confidence = 0;     // mean of word confidences, 0..100; 0 when no word
+  std::string text;           // Tesseract's page text (lines end with '\n')
+  float mean_confidence = 0;  // mean of word confidences, 0..100; 0 when no word
   int word_count = 0;
-  std::vector<OcrBlock> blocks;  // empty when level is kText
-  std::string hocr;              // when options.hocr; bbox values in input pixels
-  std::string tsv;               // when options.tsv; boxes in input pixels
+  std::vector<OcrBlock> blocks;                 // empty when level is kText
+  std::string hocr;                             // when options.hocr; bbox values in input pixels
+  std::string tsv;                              // when options.tsv; boxes in input pixels
   std::vector<std::string> preprocess_applied;  // e.g. {"grey", "upscale:1.50"}
   std::vector<StageTiming> timings;             // "preprocess", "recognise" (ms)
 };

@@ -44,8 +44,8 @@ Roi ParseRoi(std::string_view text) {
     const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
     if (part.empty() || ec != std::errc() || end != part.data() + part.size() ||
         !std::isfinite(v) || v < 0) {
-      throw InvalidOption("roi", "must be x,y,w,h: four numbers >= 0, got '" +
-                                     std::string(text) + "'");
+      throw InvalidOption("roi",
+                          "must be x,y,w,h: four numbers >= 0, got '" + std::string(text) + "'");
     }
     if (part.find('.') != std::string_view::npos) has_point = true;
     values.push_back(v);
@@ -65,8 +65,10 @@ Roi ParseRoi(std::string_view text) {
   } else {
     for (double v : values) {
       if (v != std::floor(v) || v > 1e6) {
-        throw InvalidOption("roi", "pixel values must be whole numbers; fractions must all be "
-                                   "<= 1, got '" + std::string(text) + "'");
+        throw InvalidOption("roi",
+                            "pixel values must be whole numbers; fractions must all be "
+                            "<= 1, got '" +
+                                std::string(text) + "'");
       }
     }
   }
@@ -85,19 +87,26 @@ std::string RoiText(const Roi& roi) {
 
 std::string_view LevelName(OcrLevel level) {
   switch (level) {
-    case OcrLevel::kText: return "text";
-    case OcrLevel::kLines: return "lines";
-    case OcrLevel::kWords: return "words";
+    case OcrLevel::kText:
+      return "text";
+    case OcrLevel::kLines:
+      return "lines";
+    case OcrLevel::kWords:
+      return "words";
   }
   return "?";
 }
 
 std::string_view FormatName(OcrFormat format) {
   switch (format) {
-    case OcrFormat::kJson: return "json";
-    case OcrFormat::kHocr: return "hocr";
-    case OcrFormat::kTsv: return "tsv";
-    case OcrFormat::kText: return "text";
+    case OcrFormat::kJson:
+      return "json";
+    case OcrFormat::kHocr:
+      return "hocr";
+    case OcrFormat::kTsv:
+      return "tsv";
+    case OcrFormat::kText:
+      return "text";
   }
   return "?";
 }
@@ -124,8 +133,8 @@ void SetOcrOption(OcrRequestOptions& options, std::string_view name, std::string
     } else if (value == "words") {
       ocr.level = OcrLevel::kWords;
     } else {
-      throw InvalidOption("level", "must be text, lines or words, got '" + std::string(value) +
-                                       "'");
+      throw InvalidOption("level",
+                          "must be text, lines or words, got '" + std::string(value) + "'");
     }
   } else if (name == "format") {
     if (value == "json") {
@@ -137,8 +146,8 @@ void SetOcrOption(OcrRequestOptions& options, std::string_view name, std::string
     } else if (value == "text") {
       options.format = OcrFormat::kText;
     } else {
-      throw InvalidOption("format", "must be json, hocr, tsv or text, got '" +
-                                        std::string(value) + "'");
+      throw InvalidOption("format",
+                          "must be json, hocr, tsv or text, got '" + std::string(value) + "'");
     }
     ocr.hocr = options.format == OcrFormat::kHocr;
     ocr.tsv = options.format == OcrFormat::kTsv;
@@ -146,8 +155,9 @@ void SetOcrOption(OcrRequestOptions& options, std::string_view name, std::string
     ocr.deadline_ms =
         std::min(ParseInt("deadline_ms", value, 1, 24 * 3600 * 1000), config.max_deadline_ms);
   } else {
-    throw InvalidOption(name, "unknown option; OCR options are lang, psm, roi, preprocess, "
-                              "level, format, deadline_ms");
+    throw InvalidOption(name,
+                        "unknown option; OCR options are lang, psm, roi, preprocess, "
+                        "level, format, deadline_ms");
   }
 }
 

@@ -35,7 +35,7 @@ void SetOcrOption(OcrRequestOptions& options, std::string_view name, std::string
 Roi ParseRoi(std::string_view text);
 std::string RoiText(const Roi& roi);
 
-std::string_view LevelName(OcrLevel level);  // "text", "lines", "words"
+std::string_view LevelName(OcrLevel level);     // "text", "lines", "words"
 std::string_view FormatName(OcrFormat format);  // "json", "hocr", "tsv", "text"
 
 }  // namespace scanline

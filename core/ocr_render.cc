@@ -215,9 +215,12 @@ float DocumentConfidence(const OcrDocument& document) {
 
 RenderedOcr RenderOcrDocument(const OcrDocument& document, const OcrRequestOptions& options) {
   switch (options.format) {
-    case OcrFormat::kJson: return {"application/json", Json(document, options)};
-    case OcrFormat::kHocr: return {"text/html; charset=utf-8", Hocr(document)};
-    case OcrFormat::kTsv: return {"text/tab-separated-values; charset=utf-8", Tsv(document)};
+    case OcrFormat::kJson:
+      return {"application/json", Json(document, options)};
+    case OcrFormat::kHocr:
+      return {"text/html; charset=utf-8", Hocr(document)};
+    case OcrFormat::kTsv:
+      return {"text/tab-separated-values; charset=utf-8", Tsv(document)};
     case OcrFormat::kText: {
       std::string text;
       for (const auto& page : document.pages) text += page.text + "\f";

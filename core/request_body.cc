@@ -125,7 +125,8 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
     std::array<int8_t, 256> t{};
     t.fill(-1);
     const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+    for (int i = 0; i < 64; ++i)
+      t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
     t['-'] = 62;  // URL-safe alphabet (RFC 4648 section 5)
     t['_'] = 63;
     return t;
@@ -315,8 +316,7 @@ RequestBody ParseRequestBody(std::string_view content_type, std::string_view bod
 }
 
 RequestBody ExtractRequestBody(const Request& request, bool require_image) {
-  return ParseRequestBody(request.Header("content-type").value_or(""), request.body,
-                          require_image);
+  return ParseRequestBody(request.Header("content-type").value_or(""), request.body, require_image);
 }
 
 }  // namespace scanline

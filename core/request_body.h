@@ -25,9 +25,9 @@
 namespace scanline {
 
 struct RequestBody {
-  std::string image;         // the image bytes; empty when the body carries none
-  std::string image_type;    // the media type declared for the image ("" when none)
-  std::string filename;      // multipart filename of the image part ("" when none)
+  std::string image;       // the image bytes; empty when the body carries none
+  std::string image_type;  // the media type declared for the image ("" when none)
+  std::string filename;    // multipart filename of the image part ("" when none)
   // Fields in order. Multipart: each non-image part's content. JSON: string members as their
   // value; numbers, booleans, objects and arrays as their JSON text (e.g. a profile object).
   std::vector<std::pair<std::string, std::string>> fields;

@@ -71,8 +71,8 @@ bool ParseRecord(std::string_view line, RequestLogRecord* out) {
   RequestLogRecord r;
   int64_t status = 0, tv = 0, w = 0, h = 0;
   if (!get_str("id", r.request_id) || !get_int64("t", r.created_at_us) ||
-      !get_str("key", r.client_key_id) || !get_str("m", r.method) ||
-      !get_str("ep", r.endpoint) || !get_int64("st", status) || !get_str("err", r.error_code) ||
+      !get_str("key", r.client_key_id) || !get_str("m", r.method) || !get_str("ep", r.endpoint) ||
+      !get_int64("st", status) || !get_str("err", r.error_code) ||
       !get_str("doc", r.document_type) || !get_int64("tv", tv) || !get_str("sha", r.image_sha256) ||
       !get_int64("bytes", r.image_bytes) || !get_int64("w", w) || !get_int64("h", h) ||
       !get_str("peer", r.peer)) {

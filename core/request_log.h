@@ -20,11 +20,11 @@ struct RequestLogRecord {
   int64_t created_at_us = 0;  // unix time, microseconds
   std::string client_key_id;  // SigV4 access key id; "" when unsigned
   std::string method;
-  std::string endpoint;       // route path, e.g. "/v1/ocr"
+  std::string endpoint;  // route path, e.g. "/v1/ocr"
   int status = 0;
-  std::string error_code;     // problem+json code; "" on success
+  std::string error_code;  // problem+json code; "" on success
   std::string document_type;
-  int template_version = 0;   // 0 = none
+  int template_version = 0;  // 0 = none
   double latency_ms = 0;
   std::vector<StageTiming> stages;
   std::optional<double> confidence;  // mean recognition confidence, 0..100

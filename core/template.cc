@@ -77,8 +77,8 @@ class Reader {
     if (!v_.HasMember(name)) return fallback;
     const auto& m = v_[name];
     if (!m.IsInt() || m.GetInt() < min || m.GetInt() > max) {
-      Bad(Path(name), "must be an integer from " + std::to_string(min) + " to " +
-                          std::to_string(max));
+      Bad(Path(name),
+          "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
     }
     return m.GetInt();
   }
@@ -139,8 +139,8 @@ void CheckPattern(const std::string& path, const std::string& pattern) {
 
 FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
   Reader r(v, path);
-  r.Only({"name", "description", "type", "required", "sensitive", "validation",
-          "normalisation", "rules"});
+  r.Only({"name", "description", "type", "required", "sensitive", "validation", "normalisation",
+          "rules"});
   FieldSpec f;
   f.name = r.String("name", "", 64);
   static const std::regex kName("[a-z][a-z0-9_]{0,63}");
@@ -164,8 +164,7 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
     f.rules.check_digit =
         ParseEnum(vr.Path("check_digit"), check,
                   {CheckDigitScheme::kNone, CheckDigitScheme::kLuhn, CheckDigitScheme::kIban,
-                   CheckDigitScheme::kMod97_10, CheckDigitScheme::kMod11_2,
-                   CheckDigitScheme::kMrz},
+                   CheckDigitScheme::kMod97_10, CheckDigitScheme::kMod11_2, CheckDigitScheme::kMrz},
                   &CheckDigitName);
     f.rules.min_length = vr.Int("min_length", 0, 0, 10000);
     f.rules.max_length = vr.Int("max_length", 0, 0, 10000);
@@ -177,10 +176,10 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
     Reader nr(*norm, r.Path("normalisation"));
     nr.Only({"date_order", "currency", "country_code"});
     std::string order = nr.String("date_order", "DMY", 8);
-    f.rules.date_order = ParseEnum(
-        nr.Path("date_order"), order,
-        {DateOrder::kDayMonthYear, DateOrder::kMonthDayYear, DateOrder::kYearMonthDay},
-        &DateOrderName);
+    f.rules.date_order =
+        ParseEnum(nr.Path("date_order"), order,
+                  {DateOrder::kDayMonthYear, DateOrder::kMonthDayYear, DateOrder::kYearMonthDay},
+                  &DateOrderName);
     f.rules.currency = nr.String("currency", "", 3);
     static const std::regex kCurrency("[A-Z]{3}");
     if (!f.rules.currency.empty() && !std::regex_match(f.rules.currency, kCurrency)) {
@@ -198,9 +197,8 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
              "keywords", "max_lines", "prefer", "after", "mrz_element"});
     RuleHints& h = f.hints;
     h.locate = ParseEnum(hr.Path("locate"), hr.String("locate", "label", 32),
-                         {LocateStrategy::kLabel, LocateStrategy::kPattern,
-                          LocateStrategy::kHeader, LocateStrategy::kBlock,
-                          LocateStrategy::kMrz},
+                         {LocateStrategy::kLabel, LocateStrategy::kPattern, LocateStrategy::kHeader,
+                          LocateStrategy::kBlock, LocateStrategy::kMrz},
                          &LocateName);
     h.labels = hr.Labels("labels");
     h.exclude_labels = hr.Labels("exclude_labels");
@@ -210,28 +208,27 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
       h.positions.clear();
       std::vector<std::string> names = hr.Strings("position");
       for (size_t i = 0; i < names.size(); ++i) {
-        h.positions.push_back(ParseEnum(
-            hr.Path("position") + "[" + std::to_string(i) + "]", names[i],
-            {ValuePosition::kRight, ValuePosition::kBelow, ValuePosition::kSameLine},
-            &PositionName));
+        h.positions.push_back(
+            ParseEnum(hr.Path("position") + "[" + std::to_string(i) + "]", names[i],
+                      {ValuePosition::kRight, ValuePosition::kBelow, ValuePosition::kSameLine},
+                      &PositionName));
       }
       if (h.positions.empty()) Bad(hr.Path("position"), "must name at least one position");
     }
     h.region = ParseEnum(hr.Path("region"), hr.String("region", "any", 16),
-                         {PageRegion::kAny, PageRegion::kTop, PageRegion::kBottom},
-                         &RegionName);
+                         {PageRegion::kAny, PageRegion::kTop, PageRegion::kBottom}, &RegionName);
     h.keywords = hr.Strings("keywords");
     h.max_lines = hr.Int("max_lines", 1, 1, 12);
-    h.prefer = ParseEnum(hr.Path("prefer"), hr.String("prefer", "best", 16),
-                         {Preference::kBest, Preference::kFirst, Preference::kLast,
-                          Preference::kLargest},
-                         &PreferenceName);
+    h.prefer =
+        ParseEnum(hr.Path("prefer"), hr.String("prefer", "best", 16),
+                  {Preference::kBest, Preference::kFirst, Preference::kLast, Preference::kLargest},
+                  &PreferenceName);
     h.after = hr.String("after", "", 64);
     h.mrz_element = hr.String("mrz_element", "", 64);
     static const std::set<std::string> kMrzElements = {
-        "zone",        "document_code", "issuing_state", "surname",     "given_names",
-        "document_number", "nationality", "birth_date",  "sex",         "expiry_date",
-        "optional_data",   "optional_data2"};
+        "zone",        "document_code",   "issuing_state", "surname",
+        "given_names", "document_number", "nationality",   "birth_date",
+        "sex",         "expiry_date",     "optional_data", "optional_data2"};
     if (h.locate == LocateStrategy::kMrz && !kMrzElements.count(h.mrz_element)) {
       Bad(hr.Path("mrz_element"), "must name an MRZ element (document_number, surname, ...)");
     }
@@ -245,8 +242,7 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
 }
 
 template <typename W>
-void WriteLabels(W& w,
-                 const std::map<std::string, std::vector<std::string>>& labels) {
+void WriteLabels(W& w, const std::map<std::string, std::vector<std::string>>& labels) {
   w.StartObject();
   for (const auto& [lang, words] : labels) {
     w.Key(lang.c_str());
@@ -355,39 +351,54 @@ bool SameRules(const ValueRules& a, const ValueRules& b) {
 
 std::string_view LocateName(LocateStrategy s) {
   switch (s) {
-    case LocateStrategy::kLabel: return "label";
-    case LocateStrategy::kPattern: return "pattern";
-    case LocateStrategy::kHeader: return "header";
-    case LocateStrategy::kBlock: return "block";
-    case LocateStrategy::kMrz: return "mrz";
+    case LocateStrategy::kLabel:
+      return "label";
+    case LocateStrategy::kPattern:
+      return "pattern";
+    case LocateStrategy::kHeader:
+      return "header";
+    case LocateStrategy::kBlock:
+      return "block";
+    case LocateStrategy::kMrz:
+      return "mrz";
   }
   return "label";
 }
 
 std::string_view PositionName(ValuePosition p) {
   switch (p) {
-    case ValuePosition::kRight: return "right";
-    case ValuePosition::kBelow: return "below";
-    case ValuePosition::kSameLine: return "same_line";
+    case ValuePosition::kRight:
+      return "right";
+    case ValuePosition::kBelow:
+      return "below";
+    case ValuePosition::kSameLine:
+      return "same_line";
   }
   return "right";
 }
 
 std::string_view RegionName(PageRegion r) {
   switch (r) {
-    case PageRegion::kAny: return "any";
-    case PageRegion::kTop: return "top";
-    case PageRegion::kBottom: return "bottom";
+    case PageRegion::kAny:
+      return "any";
+    case PageRegion::kTop:
+      return "top";
+    case PageRegion::kBottom:
+      return "bottom";
   }
   return "any";
 }
 
 std::string_view PreferenceName(Preference p) {
   switch (p) {
-    case Preference::kBest: return "best";
-    case Preference::kFirst: return "first";
-    case Preference::kLast: return "last";
-    case Preference::kLargest: return "largest";
+    case Preference::kBest:
+      return "best";
+    case Preference::kFirst:
+      return "first";
+    case Preference::kLast:
+      return "last";
+    case Preference::kLargest:
+      return "largest";
   }
   return "best";
 }
@@ -403,15 +414,14 @@ Template ParseTemplate(std::string_view json) {
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError()) {
-    throw Error(ErrorCode::kBadRequest,
-                std::string("template is not valid JSON: ") +
-                    rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-                    std::to_string(doc.GetErrorOffset()));
+    throw Error(ErrorCode::kBadRequest, std::string("template is not valid JSON: ") +
+                                            rapidjson::GetParseError_En(doc.GetParseError()) +
+                                            " at offset " + std::to_string(doc.GetErrorOffset()));
   }
   Reader r(doc, "");
   // status and created_at appear in exports; they are the store's, not the template's.
-  r.Only({"document_type", "version", "description", "model", "ocr_lang", "key_values",
-          "prompt", "fields", "status", "created_at", "is_default"});
+  r.Only({"document_type", "version", "description", "model", "ocr_lang", "key_values", "prompt",
+          "fields", "status", "created_at", "is_default"});
   Template t;
   t.document_type = r.String("document_type", "", 64);
   static const std::regex kType("[a-z][a-z0-9_]{0,63}");
@@ -465,9 +475,9 @@ std::string TemplateToJson(const Template& t, bool pretty) {
 
 bool operator==(const RuleHints& a, const RuleHints& b) {
   return a.locate == b.locate && a.labels == b.labels && a.exclude_labels == b.exclude_labels &&
-         a.value_pattern == b.value_pattern && a.positions == b.positions &&
-         a.region == b.region && a.keywords == b.keywords && a.max_lines == b.max_lines &&
-         a.prefer == b.prefer && a.after == b.after && a.mrz_element == b.mrz_element;
+         a.value_pattern == b.value_pattern && a.positions == b.positions && a.region == b.region &&
+         a.keywords == b.keywords && a.max_lines == b.max_lines && a.prefer == b.prefer &&
+         a.after == b.after && a.mrz_element == b.mrz_element;
 }
 
 bool operator==(const FieldSpec& a, const FieldSpec& b) {
@@ -501,11 +511,10 @@ std::vector<Template> LoadTemplateDir(const std::string& dir) {
     if (entry.path().extension() != ".json") continue;
     out.push_back(LoadTemplateFile(entry.path().string()));
   }
-  if (ec) throw Error(ErrorCode::kInternal, "template directory unreadable", dir + ": " +
-                                                                               ec.message());
-  std::sort(out.begin(), out.end(), [](const Template& a, const Template& b) {
-    return a.document_type < b.document_type;
-  });
+  if (ec)
+    throw Error(ErrorCode::kInternal, "template directory unreadable", dir + ": " + ec.message());
+  std::sort(out.begin(), out.end(),
+            [](const Template& a, const Template& b) { return a.document_type < b.document_type; });
   for (size_t i = 1; i < out.size(); ++i) {
     if (out[i].document_type == out[i - 1].document_type) {
       throw Error(ErrorCode::kInternal, "two built-in templates for one document type",

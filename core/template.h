@@ -78,10 +78,10 @@ struct Template {
   std::string document_type;  // [a-z][a-z0-9_]{0,63}
   int version = 0;            // assigned by the store; 0 for a template not stored yet
   std::string description;
-  std::string prompt;      // instructions for the LLM engine
-  std::string model;       // LLM model name; "" = the configured default
+  std::string prompt;            // instructions for the LLM engine
+  std::string model;             // LLM model name; "" = the configured default
   std::string ocr_lang = "eng";  // Tesseract languages ("eng+deu")
-  bool key_values = false;  // also return every key -> value pair found by layout
+  bool key_values = false;       // also return every key -> value pair found by layout
   std::vector<FieldSpec> fields;
 
   // The field with this name, or nullptr.

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -17,13 +16,13 @@
 #include <thread>
 
 #include "core/build_info.h"
-#include "core/ocr.h"
 #include "core/config.h"
 #include "core/data_files.h"
 #include "core/database.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/migrations.h"
+#include "core/ocr.h"
 #include "core/template.h"
 #include "core/template_store.h"
 #include "fcgi/master.h"
@@ -34,8 +33,7 @@ constexpr char kDefaultConfig[] = "/etc/scanline/scanline.toml";
 
 std::set<int> ChildrenOf(int pid) {
   std::set<int> children;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
-                   "/children");
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
   int child = 0;
   while (in >> child) children.insert(child);
   return children;
@@ -62,8 +60,7 @@ int Reload(int pid, int timeout_s) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  std::cerr << "scanline-fcgi: reload of " << pid << " not finished after " << timeout_s
-            << " s\n";
+  std::cerr << "scanline-fcgi: reload of " << pid << " not finished after " << timeout_s << " s\n";
   return 1;
 }
 
@@ -109,14 +106,13 @@ int main(int argc, char** argv) {
     config = scanline::LoadConfig(config_path, scanline::ScanlineEnvironment());
   } catch (const scanline::ConfigError& e) {
     std::cerr << "scanline-fcgi: configuration "
-              << (config_path.empty() ? std::string("(defaults)") : config_path) << ": "
-              << e.what() << "\n";
+              << (config_path.empty() ? std::string("(defaults)") : config_path) << ": " << e.what()
+              << "\n";
     return 1;
   }
   if (check_config) {
     std::cout << "scanline-fcgi: configuration "
-              << (config_path.empty() ? std::string("(defaults)") : config_path)
-              << " is ok\n";
+              << (config_path.empty() ? std::string("(defaults)") : config_path) << " is ok\n";
     return 0;
   }
   if (reload_pid > 0) return Reload(reload_pid, config.server.graceful_timeout_s + 30);
@@ -141,9 +137,8 @@ int main(int argc, char** argv) {
       // A missing or broken template file is reported, not fatal: stored versions still serve.
       try {
         scanline::TemplateStore templates(database, nullptr, config.forms.template_cache_ttl_s);
-        const std::string dir = config.forms.templates_dir.empty()
-                                    ? scanline::DataDir("templates")
-                                    : config.forms.templates_dir;
+        const std::string dir = config.forms.templates_dir.empty() ? scanline::DataDir("templates")
+                                                                   : config.forms.templates_dir;
         for (const std::string& note : templates.LoadBuiltins(scanline::LoadTemplateDir(dir))) {
           scanline::LogInfo("built-in template " + note);
         }

@@ -1,10 +1,10 @@
 // Master process (see fcgi/master.h).
 #include "fcgi/master.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -48,7 +48,8 @@ struct WorkerInfo {
 class Master {
  public:
   Master(std::string config_path, Config config)
-      : config_path_(std::move(config_path)), config_(std::make_unique<Config>(std::move(config))),
+      : config_path_(std::move(config_path)),
+        config_(std::make_unique<Config>(std::move(config))),
         scoreboard_(kScoreboardSlots) {}
 
   int Run();
@@ -295,16 +296,14 @@ void Master::Tick() {
   scoreboard_.header().listen_queue.store(ListenQueueLength(socket_));
   CheckTimeouts();
   auto now = Clock::now();
-  if (watchdog_usec_ > 0 &&
-      now - last_watchdog_ > std::chrono::microseconds(watchdog_usec_ / 2)) {
+  if (watchdog_usec_ > 0 && now - last_watchdog_ > std::chrono::microseconds(watchdog_usec_ / 2)) {
     sd_notify(0, "WATCHDOG=1");
     last_watchdog_ = now;
   }
   if (now - last_status_ > std::chrono::seconds(2)) {
     PoolStatus p = scoreboard_.Snapshot();
-    std::string status = "STATUS=" + std::to_string(p.active) + " busy, " +
-                         std::to_string(p.idle) + " idle; " + std::to_string(p.accepted) +
-                         " requests served";
+    std::string status = "STATUS=" + std::to_string(p.active) + " busy, " + std::to_string(p.idle) +
+                         " idle; " + std::to_string(p.accepted) + " requests served";
     sd_notify(0, status.c_str());
     last_status_ = now;
   }
@@ -316,8 +315,7 @@ void Master::Tick() {
     if (any_ready) {
       sd_notify(0, "READY=1");
       ready_sent_ = true;
-      LogInfo("ready: " + std::to_string(workers_.size()) + " workers on " +
-              socket_.description);
+      LogInfo("ready: " + std::to_string(workers_.size()) + " workers on " + socket_.description);
     }
   }
 }
@@ -374,8 +372,8 @@ int Master::Run() {
             LogInfo("stopping: workers finish their requests");
             sd_notify(0, "STOPPING=1");
             stopping_ = true;
-            stop_deadline_ = Clock::now() +
-                             std::chrono::seconds(config_->server.graceful_timeout_s);
+            stop_deadline_ =
+                Clock::now() + std::chrono::seconds(config_->server.graceful_timeout_s);
             StopAll(SIGTERM);
           }
           break;
@@ -431,8 +429,8 @@ int RunMaster(const std::string& config_path, Config config) {
 int RunSingleProcess(const Config& config) {
   ListenSocket socket;
   try {
-    socket = OpenListenSocket(config.server.listen, config.server.backlog,
-                              config.server.socket_mode);
+    socket =
+        OpenListenSocket(config.server.listen, config.server.backlog, config.server.socket_mode);
   } catch (const std::exception& e) {
     LogError(e.what());
     return 1;

@@ -3,11 +3,11 @@
 #include "fcgi/router.h"
 #include "handlers/forms.h"
 #include "handlers/health.h"
-#include "handlers/ocr.h"
 #include "handlers/lpr.h"
+#include "handlers/ocr.h"
 #include "handlers/pool_status.h"
-#include "handlers/whoami.h"
 #include "handlers/templates.h"
+#include "handlers/whoami.h"
 
 namespace scanline {
 

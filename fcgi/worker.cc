@@ -110,16 +110,16 @@ void PrepareTimeoutReply(int fcgi_request_id, const std::string& request_id) {
   // The same body ProblemResponse renders for kDeadlineExceeded, written out by hand: this
   // runs for every request, so it must cost next to nothing. An id with characters JSON or
   // a header would need escaped is left out.
-  bool plain = request_id.size() <= 64 &&
-               std::all_of(request_id.begin(), request_id.end(), [](char c) {
-                 return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                        c == '.';
-               });
+  bool plain =
+      request_id.size() <= 64 && std::all_of(request_id.begin(), request_id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
   std::string id = plain ? request_id : "";
   std::string body =
       "{\"type\":\"https://scanline.dev/problems/deadline_exceeded\",\"title\":\"Deadline "
       "exceeded\",\"status\":504,\"code\":\"deadline_exceeded\",\"detail\":\"the request ran "
-      "past the server's hard time limit and was stopped\",\"request_id\":\"" + id + "\"}";
+      "past the server's hard time limit and was stopped\",\"request_id\":\"" +
+      id + "\"}";
   std::string payload =
       "Status: 504 Gateway Timeout\r\nContent-Type: application/problem+json\r\nX-Request-Id: " +
       id + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -158,24 +158,42 @@ std::string MakeRequestId() {
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
   }
 }
 
@@ -416,9 +434,9 @@ int RunWorker(const WorkerSetup& setup) {
     if (!ReadBody(fcgi, request, config.limits.max_body_bytes)) {
       log.method = request.method;
       log.endpoint = request.path;
-      Error error(ErrorCode::kPayloadTooLarge,
-                  "the body is larger than " + std::to_string(config.limits.max_body_bytes) +
-                      " bytes");
+      Error error(
+          ErrorCode::kPayloadTooLarge,
+          "the body is larger than " + std::to_string(config.limits.max_body_bytes) + " bytes");
       response = ProblemResponse(error, request.request_id);
       response.SetHeader("X-Request-Id", request.request_id);
       log.status = response.status;
@@ -426,8 +444,7 @@ int RunWorker(const WorkerSetup& setup) {
     } else if (!spool && IsLoggedEndpoint(request.path)) {
       response = RefuseUnlogged(request, log, "the request log cannot be written");
       unlogged = true;
-    } else if (header.spool_bytes.load(std::memory_order_relaxed) >=
-                   config.log.spool_max_bytes &&
+    } else if (header.spool_bytes.load(std::memory_order_relaxed) >= config.log.spool_max_bytes &&
                IsLoggedEndpoint(request.path)) {
       // Requests are logged or not served: with the spool full and PostgreSQL away, refuse
       // rather than lose the record.
@@ -445,8 +462,7 @@ int RunWorker(const WorkerSetup& setup) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     auto duration_us = static_cast<int64_t>(seconds * 1e6);
     log.latency_ms = seconds * 1000.0;
-    RecordRequest(slot.metrics, log.endpoint, response.status, seconds, log.stages,
-                  log.confidence);
+    RecordRequest(slot.metrics, log.endpoint, response.status, seconds, log.stages, log.confidence);
     if (spool && !unlogged && IsLoggedEndpoint(log.endpoint)) {
       try {
         header.spool_bytes.fetch_add(spool->Append(log), std::memory_order_relaxed);
@@ -456,8 +472,8 @@ int RunWorker(const WorkerSetup& setup) {
     }
     if (duration_us > slow_us) {
       scoreboard.header().slow_requests.fetch_add(1, std::memory_order_relaxed);
-      LogWarning("slow request " + request.request_id + " " + request.method + " " + uri +
-                 ": " + std::to_string(duration_us / 1000) + " ms");
+      LogWarning("slow request " + request.request_id + " " + request.method + " " + uri + ": " +
+                 std::to_string(duration_us / 1000) + " ms");
     }
     // Reading /proc costs microseconds: the resident size is sampled every kRssEvery, or
     // after a request heavy enough to have grown it.

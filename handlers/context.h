@@ -20,12 +20,12 @@
 
 namespace scanline {
 
-class Database;     // core/database.h
-class RedisClient;  // core/redis.h
-class OcrEngines;   // core/ocr.h
-class ApiKeyStore;  // core/api_keys.h
-class ReplayGuard;  // core/replay.h
-class LprEngines;   // core/lpr.h
+class Database;       // core/database.h
+class RedisClient;    // core/redis.h
+class OcrEngines;     // core/ocr.h
+class ApiKeyStore;    // core/api_keys.h
+class ReplayGuard;    // core/replay.h
+class LprEngines;     // core/lpr.h
 class TemplateStore;  // core/template_store.h
 class LlmClient;      // core/llm_client.h
 
@@ -39,9 +39,9 @@ struct Services {
   OcrEngines* ocr = nullptr;                      // warm Tesseract engines of this worker
   ApiKeyStore* api_keys = nullptr;  // null when the master key is missing: signed requests get 503
   ReplayGuard* replay = nullptr;    // null likewise
-  LprEngines* lpr = nullptr;                      // warm plate detector and reader
-  TemplateStore* templates = nullptr;             // prompt templates (PostgreSQL + Redis)
-  LlmClient* llm = nullptr;                       // null when no LLM endpoint is configured
+  LprEngines* lpr = nullptr;        // warm plate detector and reader
+  TemplateStore* templates = nullptr;  // prompt templates (PostgreSQL + Redis)
+  LlmClient* llm = nullptr;            // null when no LLM endpoint is configured
 };
 
 // The authenticated caller, filled by the signature check before the handler runs.

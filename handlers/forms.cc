@@ -23,7 +23,7 @@ bool ParseBool(std::string_view option, const std::string& value) {
 
 OcrEngines& Engines(RequestContext& context) {
   if (context.services.ocr == nullptr) {
-    throw Error(ErrorCode::kInternal, "OCR is not available", "Services::ocr is null");
+    throw Error(ErrorCode::kServiceUnavailable, "OCR is not available", "Services::ocr is null");
   }
   return *context.services.ocr;
 }
@@ -41,7 +41,8 @@ void LogDocument(RequestContext& context, const OcrDocument& document) {
 Response HandleFormsExtract(const Request& request, RequestContext& context) {
   const Config& config = *context.services.config;
   if (context.services.templates == nullptr) {
-    throw Error(ErrorCode::kInternal, "templates are not available", "Services::templates is null");
+    throw Error(ErrorCode::kServiceUnavailable, "templates are not available",
+                "Services::templates is null");
   }
   std::string type;
   int version = 0;

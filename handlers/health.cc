@@ -2,12 +2,12 @@
 // balancers call this often; each says how long it took.
 #include "handlers/health.h"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <chrono>
 #include <sstream>
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "core/build_info.h"
 #include "core/database.h"
@@ -27,8 +27,8 @@ template <typename Fn>
 Check Run(std::string name, Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
   Check check{std::move(name), fn(), 0};
-  check.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                 .count();
+  check.ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return check;
 }
 
@@ -77,10 +77,10 @@ Response HandleHealth(const Request&, RequestContext& context) {
   Services& services = context.services;
   const std::vector<Check>& checks = CurrentChecks(services);
 
-  bool ok = std::all_of(checks.begin(), checks.end(),
-                        [](const Check& c) { return c.error.empty(); });
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now() - services.started)
+  bool ok =
+      std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.error.empty(); });
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                                 services.started)
                     .count();
 
   rapidjson::StringBuffer buffer;

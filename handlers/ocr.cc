@@ -22,8 +22,7 @@ Response HandleOcr(const Request& request, RequestContext& context) {
   if (context.services.ocr == nullptr) {
     // The worker could not start its engines (logged at its start): missing language data,
     // say. The operator's side is missing something, not the client's.
-    throw Error(ErrorCode::kServiceUnavailable, "OCR is not available",
-                "Services::ocr is null");
+    throw Error(ErrorCode::kServiceUnavailable, "OCR is not available", "Services::ocr is null");
   }
   OcrEngines& engines = *context.services.ocr;
 

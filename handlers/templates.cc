@@ -83,7 +83,8 @@ Response Json(std::string body, int status = 200) {
 
 Response HandleTemplates(const Request& request, RequestContext& context) {
   if (context.services.templates == nullptr) {
-    throw Error(ErrorCode::kInternal, "templates are not available", "Services::templates is null");
+    throw Error(ErrorCode::kServiceUnavailable, "templates are not available",
+                "Services::templates is null");
   }
   TemplateStore& store = *context.services.templates;
   const std::vector<std::string> parts = PathParts(request.path);  // v1, templates, ...

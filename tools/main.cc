@@ -1,7 +1,6 @@
 // The `scanline` command: local recognition with no server, and the operator's tools
 // (migrate, keys, templates).
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>

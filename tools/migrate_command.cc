@@ -1,7 +1,6 @@
 // `scanline migrate`: applies the schema migrations in core/sql (and, through the forms
 // code, the built-in templates).
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "core/data_files.h"

@@ -56,7 +56,8 @@ std::string ServerBlock(int port, const std::string& body) {
   return "server {\n  listen 127.0.0.1:" + std::to_string(port) +
          " ssl http2;\n  ssl_certificate @DIR@/tls/cert.pem;\n"
          "  ssl_certificate_key @DIR@/tls/key.pem;\n  ssl_protocols TLSv1.2 TLSv1.3;\n"
-         "  ssl_session_cache shared:bench" + std::to_string(port) + ":1m;\n" + body + "}\n";
+         "  ssl_session_cache shared:bench" +
+         std::to_string(port) + ":1m;\n" + body + "}\n";
 }
 
 }  // namespace
@@ -66,10 +67,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     int v = std::atoi(argv[i + 1]);
-    if (a == "--workers") workers = v;
-    else if (a == "--connections") connections = v;
-    else if (a == "--seconds") seconds = v;
-    else if (a == "--rounds") rounds = v;
+    if (a == "--workers")
+      workers = v;
+    else if (a == "--connections")
+      connections = v;
+    else if (a == "--seconds")
+      seconds = v;
+    else if (a == "--rounds")
+      rounds = v;
   }
   int nginx_port = FreePort();
   int floor_port = FreePort();
@@ -79,14 +84,17 @@ int main(int argc, char** argv) {
 
   ServiceOptions options;
   options.workers = workers;
-  options.extra_nginx =
-      ServerBlock(nginx_port,
-                  "  location / { default_type application/json; return 200 "
-                  "'{\"status\":\"ok\"}\\n'; }\n") +
-      ServerBlock(floor_port, "  location / { include @DIR@/nginx/fastcgi_params; "
-                              "fastcgi_pass unix:" + floor_sock + "; }\n") +
-      ServerBlock(floor_nopoll_port, "  location / { include @DIR@/nginx/fastcgi_params; "
-                                     "fastcgi_pass unix:" + floor_nopoll_sock + "; }\n");
+  options.extra_nginx = ServerBlock(nginx_port,
+                                    "  location / { default_type application/json; return 200 "
+                                    "'{\"status\":\"ok\"}\\n'; }\n") +
+                        ServerBlock(floor_port,
+                                    "  location / { include @DIR@/nginx/fastcgi_params; "
+                                    "fastcgi_pass unix:" +
+                                        floor_sock + "; }\n") +
+                        ServerBlock(floor_nopoll_port,
+                                    "  location / { include @DIR@/nginx/fastcgi_params; "
+                                    "fastcgi_pass unix:" +
+                                        floor_nopoll_sock + "; }\n");
   std::string floor_bin = std::string(SCANLINE_BINARY_DIR) + "/bench/fcgi_floor";
   Process floor, floor_nopoll;
   floor.Start({floor_bin, floor_sock, std::to_string(workers)}, "/dev/null");

@@ -8,9 +8,8 @@
 
 #include <chrono>
 #include <memory>
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "core/database.h"
 #include "core/error.h"
@@ -27,7 +26,8 @@ struct Database::Impl {
 };
 
 template <typename Fn>
-auto WithConnection(Database& database, Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>())) {
+auto WithConnection(Database& database, Fn&& fn)
+    -> decltype(fn(std::declval<pqxx::connection&>())) {
   Database::Impl& impl = database.impl();
   for (int attempt = 0;; ++attempt) {
     try {

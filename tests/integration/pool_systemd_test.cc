@@ -2,10 +2,10 @@
 // NOTIFY_SOCKET of our own, and socket activation through systemd-socket-activate (the
 // systemd package's tool that passes a listening socket the way a .socket unit does).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -97,10 +97,9 @@ TEST(PoolSystemdTest, ServesTheSocketSystemdHandsOver) {
   TempDir dir;
   std::string sock = dir.path() + "/activated.sock";
   Process pool;
-  pool.Start({"systemd-socket-activate", "-l", sock, "-E", "SCANLINE_SERVER_LISTEN=systemd",
-              "-E", "SCANLINE_SERVER_WORKERS=2", "-E",
-              "SCANLINE_LOG_SPOOL_DIR=" + dir.path() + "/spool", "-E",
-              "SCANLINE_REDIS_ADDRESS=unix:" + dir.path() + "/none.sock", "-E",
+  pool.Start({"systemd-socket-activate", "-l", sock, "-E", "SCANLINE_SERVER_LISTEN=systemd", "-E",
+              "SCANLINE_SERVER_WORKERS=2", "-E", "SCANLINE_LOG_SPOOL_DIR=" + dir.path() + "/spool",
+              "-E", "SCANLINE_REDIS_ADDRESS=unix:" + dir.path() + "/none.sock", "-E",
               "SCANLINE_POSTGRES_CONNINFO=host=" + dir.path() + " dbname=none",
               std::string(SCANLINE_BINARY_DIR) + "/scanline-fcgi", "--no-migrate"},
              dir.path() + "/pool.log");
@@ -112,7 +111,8 @@ TEST(PoolSystemdTest, ServesTheSocketSystemdHandsOver) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  EXPECT_NE(out.find("Status: 404"), std::string::npos) << out << ReadFile(dir.path() + "/pool.log");
+  EXPECT_NE(out.find("Status: 404"), std::string::npos)
+      << out << ReadFile(dir.path() + "/pool.log");
   EXPECT_NE(ReadFile(dir.path() + "/pool.log").find("systemd socket"), std::string::npos);
   pool.Stop(SIGTERM, 10000);
 }
@@ -121,13 +121,13 @@ TEST(PoolSystemdTest, SingleProcessModeServesWithoutAMaster) {
   TempDir dir;
   std::string sock = dir.path() + "/single.sock";
   Process pool;
-  pool.Start({std::string(SCANLINE_BINARY_DIR) + "/scanline-fcgi", "--no-migrate",
-              "--single-process"},
-             dir.path() + "/pool.log",
-             {{"SCANLINE_SERVER_LISTEN", "unix:" + sock},
-              {"SCANLINE_LOG_SPOOL_DIR", dir.path() + "/spool"},
-              {"SCANLINE_REDIS_ADDRESS", "unix:" + dir.path() + "/none.sock"},
-              {"SCANLINE_POSTGRES_CONNINFO", "host=" + dir.path() + " dbname=none"}});
+  pool.Start(
+      {std::string(SCANLINE_BINARY_DIR) + "/scanline-fcgi", "--no-migrate", "--single-process"},
+      dir.path() + "/pool.log",
+      {{"SCANLINE_SERVER_LISTEN", "unix:" + sock},
+       {"SCANLINE_LOG_SPOOL_DIR", dir.path() + "/spool"},
+       {"SCANLINE_REDIS_ADDRESS", "unix:" + dir.path() + "/none.sock"},
+       {"SCANLINE_POSTGRES_CONNINFO", "host=" + dir.path() + " dbname=none"}});
   std::string out;
   for (int i = 0; i < 50 && out.find("Status: 503") == std::string::npos; ++i) {
     out = FcgiGet(sock, "/v1/health");

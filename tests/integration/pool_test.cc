@@ -3,6 +3,7 @@
 // crashes, graceful reload under load, graceful stop, the hard request timeout, and
 // libfcgi's own client talking to the pool.
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,8 +11,6 @@
 #include <chrono>
 #include <regex>
 #include <thread>
-
-#include <rapidjson/document.h>
 
 #include "tests/integration/testbed.h"
 
@@ -164,8 +163,7 @@ TEST_F(PoolTest, StatusAndMetricsDescribeThePool) {
   EXPECT_NE(m.body.find("scanline_requests_total{endpoint=\"/v1/health\",status=\"200\"}"),
             std::string::npos)
       << m.body;
-  EXPECT_NE(m.body.find("# TYPE scanline_request_duration_seconds histogram"),
-            std::string::npos);
+  EXPECT_NE(m.body.find("# TYPE scanline_request_duration_seconds histogram"), std::string::npos);
   EXPECT_NE(m.body.find("scanline_pool_workers{state=\"idle\"}"), std::string::npos);
 }
 
@@ -223,7 +221,8 @@ TEST_F(PoolTest, ReloadUnderLoadFailsNoRequest) {
         } else {
           ++failed;
           std::lock_guard lock(failure_mutex);
-          if (first_failure.empty()) first_failure = r.error + " " + std::to_string(r.status) + r.body;
+          if (first_failure.empty())
+            first_failure = r.error + " " + std::to_string(r.status) + r.body;
         }
         if (ok + failed >= 600) break;
       }
@@ -323,8 +322,7 @@ TEST_F(HardTimeoutTest, StuckRequestGets504ProblemAndTheWorkerIsReplaced) {
   ASSERT_EQ(after.size(), 1u);
   EXPECT_NE(after[0], before[0]);
   EXPECT_EQ(Http("GET", service.base_url() + "/v1/health").status, 200);
-  EXPECT_NE(service.PoolLog().find("stuck-request-0001"), std::string::npos)
-      << service.PoolLog();
+  EXPECT_NE(service.PoolLog().find("stuck-request-0001"), std::string::npos) << service.PoolLog();
   rapidjson::Document doc = Json(Http("GET", service.base_url() + "/status").body);
   EXPECT_EQ(doc["timeouts"].GetUint64(), 1u);
 }

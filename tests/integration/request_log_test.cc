@@ -2,14 +2,13 @@
 // wait in the spool and arrive when it is back; a shipper killed again and again in the
 // middle of its batches still leaves exactly one row per request.
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 
 #include <chrono>
 #include <fstream>
 #include <set>
 #include <thread>
-
-#include <rapidjson/document.h>
 
 #include "tests/integration/testbed.h"
 
@@ -18,8 +17,7 @@ namespace {
 
 std::set<int> Children(int pid) {
   std::set<int> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
-                   "/children");
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
   int c;
   while (in >> c) out.insert(c);
   return out;
@@ -36,13 +34,14 @@ int ShipperPid(Service& service) {
 
 int CountRows(Service& service, const std::string& tag) {
   return std::stoi(service.postgres().Query(
-      "SELECT count(*) FROM ocr_request_logs WHERE endpoint = 'unmatched' AND method = '" +
-      tag + "'"));
+      "SELECT count(*) FROM ocr_request_logs WHERE endpoint = 'unmatched' AND method = '" + tag +
+      "'"));
 }
 
 void Send(Service& service, const std::string& method, int n, int offset) {
   for (int i = 0; i < n; ++i) {
-    HttpResponse r = Http(method, service.base_url() + "/v1/log-probe-" + std::to_string(offset + i));
+    HttpResponse r =
+        Http(method, service.base_url() + "/v1/log-probe-" + std::to_string(offset + i));
     ASSERT_EQ(r.status, 404) << r.error << r.body;
   }
 }
@@ -88,10 +87,10 @@ TEST(RequestLogTest, RequestsServedWhilePostgresIsDownArriveWhenItIsBack) {
                 "AND endpoint = 'unmatched'"),
             "500");
   // Each row says what happened.
-  EXPECT_EQ(service.postgres().Query(
-                "SELECT count(*) FROM ocr_request_logs WHERE status = 404 AND "
-                "error_code = 'not_found' AND latency_ms > 0 AND method = 'GET'"),
-            "500");
+  EXPECT_EQ(
+      service.postgres().Query("SELECT count(*) FROM ocr_request_logs WHERE status = 404 AND "
+                               "error_code = 'not_found' AND latency_ms > 0 AND method = 'GET'"),
+      "500");
   // The row went to this month's partition, not the default one.
   EXPECT_EQ(service.postgres().Query("SELECT count(*) FROM ocr_request_logs_default"), "0");
   EXPECT_NE(service.PoolLog().find("cannot write to PostgreSQL"), std::string::npos);

@@ -49,8 +49,8 @@ TEST(SystemdUnitsTest, VerifyCatchesAnUnknownKey) {
 TEST(SystemdUnitsTest, HardeningAndNotifySettingsArePresent) {
   std::string unit = ReadFile(std::string(SCANLINE_SOURCE_DIR) + "/systemd/scanline.service");
   for (const char* line :
-       {"Type=notify", "WatchdogSec=", "ExecReload=", "ProtectSystem=strict",
-        "NoNewPrivileges=yes", "PrivateTmp=yes", "MemoryMax=", "LoadCredential=master.key"}) {
+       {"Type=notify", "WatchdogSec=", "ExecReload=", "ProtectSystem=strict", "NoNewPrivileges=yes",
+        "PrivateTmp=yes", "MemoryMax=", "LoadCredential=master.key"}) {
     EXPECT_NE(unit.find(line), std::string::npos) << line;
   }
 }

@@ -1,18 +1,17 @@
 // Throwaway servers for tests (see tests/integration/testbed.h).
 #include "tests/integration/testbed.h"
 
-#include <rapidjson/document.h>
-
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -234,9 +233,9 @@ void Postgres::Start() {
 
 void Postgres::Stop() {
   std::string out;
-  Shell(AsPostgres(std::string(kPgBin) + "/pg_ctl -w -t 30 -m fast -D " + Quote(data_dir_) +
-                   " stop"),
-        &out);
+  Shell(
+      AsPostgres(std::string(kPgBin) + "/pg_ctl -w -t 30 -m fast -D " + Quote(data_dir_) + " stop"),
+      &out);
   running_ = false;
 }
 
@@ -262,8 +261,8 @@ Redis::Redis(const std::string& dir) : dir_(dir + "/redis"), socket_(dir + "/red
 Redis::~Redis() { Stop(); }
 
 void Redis::Start() {
-  process_.Start({"redis-server", "--port", "0", "--unixsocket", socket_, "--unixsocketperm",
-                  "777", "--save", "", "--appendonly", "no", "--dir", dir_},
+  process_.Start({"redis-server", "--port", "0", "--unixsocket", socket_, "--unixsocketperm", "777",
+                  "--save", "", "--appendonly", "no", "--dir", dir_},
                  dir_ + "/log");
   for (int i = 0; i < 500; ++i) {
     if (std::filesystem::exists(socket_)) return;
@@ -299,15 +298,14 @@ Service::Service(const ServiceOptions& options) : options_(options) {
     throw std::runtime_error("make-cert failed: " + out);
   }
   port_ = FreePort();
-  std::string cmd = source + "/scripts/nginx-conf --dir " + Quote(d) + " --port " +
-                    std::to_string(port_) + " --socket " + Quote(pool_socket()) + " --cert " +
-                    Quote(d + "/tls/cert.pem") + " --key " + Quote(d + "/tls/key.pem") +
-                    " --ip-rate " + std::to_string(options.ip_rate) + " --ip-burst " +
-                    std::to_string(options.ip_burst) + " --key-rate " +
-                    std::to_string(options.key_rate) + " --key-burst " +
-                    std::to_string(options.key_burst) + " --body-size " +
-                    options.client_max_body_size + " --read-timeout " +
-                    std::to_string(options.fastcgi_read_timeout_s);
+  std::string cmd =
+      source + "/scripts/nginx-conf --dir " + Quote(d) + " --port " + std::to_string(port_) +
+      " --socket " + Quote(pool_socket()) + " --cert " + Quote(d + "/tls/cert.pem") + " --key " +
+      Quote(d + "/tls/key.pem") + " --ip-rate " + std::to_string(options.ip_rate) + " --ip-burst " +
+      std::to_string(options.ip_burst) + " --key-rate " + std::to_string(options.key_rate) +
+      " --key-burst " + std::to_string(options.key_burst) + " --body-size " +
+      options.client_max_body_size + " --read-timeout " +
+      std::to_string(options.fastcgi_read_timeout_s);
   if (!options.extra_nginx.empty()) {
     std::string extra = options.extra_nginx;
     for (size_t pos; (pos = extra.find("@DIR@")) != std::string::npos;) {
@@ -433,9 +431,9 @@ HttpResponse SignedHttp(const std::string& method, const std::string& url, const
   const size_t path_start = url.find('/', scheme_end + 3);
   Request request;
   request.method = method;
-  std::string host = url.substr(scheme_end + 3, path_start == std::string::npos
-                                                     ? std::string::npos
-                                                     : path_start - scheme_end - 3);
+  std::string host =
+      url.substr(scheme_end + 3,
+                 path_start == std::string::npos ? std::string::npos : path_start - scheme_end - 3);
   std::string target = path_start == std::string::npos ? "/" : url.substr(path_start);
   const size_t q = target.find('?');
   request.path = target.substr(0, q);

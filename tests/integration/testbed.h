@@ -168,8 +168,7 @@ struct HttpResponse {
 };
 
 // One HTTPS (or HTTP) request with libcurl; the self-signed certificate is accepted.
-HttpResponse Http(const std::string& method, const std::string& url,
-                  const std::string& body = "",
+HttpResponse Http(const std::string& method, const std::string& url, const std::string& body = "",
                   const std::vector<std::string>& headers = {}, long timeout_ms = 30000);
 
 // The same request signed with AWS Signature Version 4 (service "scanline", `region`) by
@@ -178,8 +177,7 @@ HttpResponse Http(const std::string& method, const std::string& url,
 // in `headers` is sent as application/octet-stream (signed), since curl would otherwise add
 // an unsigned one. `now_unix_s` 0 = the current time.
 HttpResponse SignedHttp(const std::string& method, const std::string& url, const ApiKey& key,
-                        const std::string& body = "",
-                        const std::vector<std::string>& headers = {},
+                        const std::string& body = "", const std::vector<std::string>& headers = {},
                         const std::string& region = "us-east-1", long timeout_ms = 30000,
                         int64_t now_unix_s = 0);
 

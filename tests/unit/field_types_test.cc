@@ -8,10 +8,10 @@ namespace scanline {
 namespace {
 
 TEST(LuhnTest, AcceptsPublishedNumbersAndRejectsOneDigitChanged) {
-  EXPECT_TRUE(LuhnValid("79927398713"));            // the usual worked example
-  EXPECT_TRUE(LuhnValid("4111 1111 1111 1111"));    // Visa test card
-  EXPECT_TRUE(LuhnValid("5555-5555-5555-4444"));    // Mastercard test card
-  EXPECT_TRUE(LuhnValid("490154203237518"));        // an IMEI from 3GPP TS 23.003 examples
+  EXPECT_TRUE(LuhnValid("79927398713"));          // the usual worked example
+  EXPECT_TRUE(LuhnValid("4111 1111 1111 1111"));  // Visa test card
+  EXPECT_TRUE(LuhnValid("5555-5555-5555-4444"));  // Mastercard test card
+  EXPECT_TRUE(LuhnValid("490154203237518"));      // an IMEI from 3GPP TS 23.003 examples
   EXPECT_FALSE(LuhnValid("79927398710"));
   EXPECT_FALSE(LuhnValid("4111111111111112"));
   EXPECT_FALSE(LuhnValid("7992739871a"));
@@ -63,7 +63,11 @@ TEST(MrzCheckDigitTest, MatchesTheIcaoSpecimenPassport) {
   EXPECT_EQ(MrzCheckDigit("740812"), 2);
   EXPECT_EQ(MrzCheckDigit("120415"), 9);
   EXPECT_EQ(MrzCheckDigit("ZE184226B<<<<<"), 1);
-  EXPECT_EQ(MrzCheckDigit("L898902C36" "7408122" "1204159" "ZE184226B<<<<<1"), 0);
+  EXPECT_EQ(MrzCheckDigit("L898902C36"
+                          "7408122"
+                          "1204159"
+                          "ZE184226B<<<<<1"),
+            0);
   EXPECT_EQ(MrzCheckDigit("<<<<"), 0);
   EXPECT_EQ(MrzCheckDigit("ab"), -1);
 }
@@ -200,7 +204,9 @@ TEST(MaskValueTest, KeepsOnlyTheLastFourOfLongValues) {
 
 TEST(CollapseWhitespaceTest, TrimsAndJoinsRuns) {
   EXPECT_EQ(CollapseWhitespace("  a \t b\n\nc  "), "a b c");
-  EXPECT_EQ(CollapseWhitespace("a\xC2\xA0" "b"), "a b");
+  EXPECT_EQ(CollapseWhitespace("a\xC2\xA0"
+                               "b"),
+            "a b");
 }
 
 }  // namespace

@@ -2,10 +2,9 @@
 #include "core/http.h"
 
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <set>
-
-#include <rapidjson/document.h>
 
 namespace scanline {
 namespace {
@@ -52,8 +51,7 @@ TEST(HttpTest, ProblemResponseFollowsRfc9457) {
 }
 
 TEST(HttpTest, InternalErrorsNeverShowTheirMessage) {
-  Response r = ProblemResponse(Error(ErrorCode::kInternal, "segment at /srv/x", "secret"),
-                               "id");
+  Response r = ProblemResponse(Error(ErrorCode::kInternal, "segment at /srv/x", "secret"), "id");
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body.find("/srv/x"), std::string::npos);
   EXPECT_EQ(r.body.find("secret"), std::string::npos);
