@@ -66,6 +66,7 @@ OcrOptions FormOcrOptions(const Template& t, const OcrConfig& config) {
   OcrOptions o = DefaultOcrRequestOptions(config).ocr;
   o.lang = t.ocr_lang;
   o.level = OcrLevel::kWords;
+  if (t.ocr_psm != 0) o.psm = t.ocr_psm;
   return o;
 }
 

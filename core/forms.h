@@ -54,7 +54,7 @@ std::string FormExtractionToJson(const FormExtraction& result, const Template& t
 
 struct OcrConfig;  // core/config.h
 // OCR options for extraction with `t`: the configured defaults, the template's languages,
-// words with boxes.
+// words with boxes, and the template's page segmentation mode when it sets one.
 OcrOptions FormOcrOptions(const Template& t, const OcrConfig& config);
 
 // The OCR text of the pages, lines in reading order (what the LLM is given).

@@ -268,6 +268,10 @@ void WriteTemplate(W& w, const Template& t) {
   if (!t.description.empty()) str("description", t.description);
   if (!t.model.empty()) str("model", t.model);
   str("ocr_lang", t.ocr_lang);
+  if (t.ocr_psm != 0) {
+    w.Key("ocr_psm");
+    w.Int(t.ocr_psm);
+  }
   if (t.key_values) {
     w.Key("key_values");
     w.Bool(true);
@@ -420,8 +424,8 @@ Template ParseTemplate(std::string_view json) {
   }
   Reader r(doc, "");
   // status and created_at appear in exports; they are the store's, not the template's.
-  r.Only({"document_type", "version", "description", "model", "ocr_lang", "key_values", "prompt",
-          "fields", "status", "created_at", "is_default"});
+  r.Only({"document_type", "version", "description", "model", "ocr_lang", "ocr_psm", "key_values",
+          "prompt", "fields", "status", "created_at", "is_default"});
   Template t;
   t.document_type = r.String("document_type", "", 64);
   static const std::regex kType("[a-z][a-z0-9_]{0,63}");
@@ -436,6 +440,7 @@ Template ParseTemplate(std::string_view json) {
   if (!std::regex_match(t.ocr_lang, kLangs)) {
     Bad("ocr_lang", "must be Tesseract language names joined by '+' (\"eng+deu\")");
   }
+  t.ocr_psm = r.Int("ocr_psm", 0, 0, 13);
   t.key_values = r.Bool("key_values", false);
   t.prompt = r.String("prompt", "", kMaxPromptBytes);
   const rapidjson::Value* fields = r.Member("fields");
@@ -488,7 +493,8 @@ bool operator==(const FieldSpec& a, const FieldSpec& b) {
 bool operator==(const Template& a, const Template& b) {
   return a.document_type == b.document_type && a.version == b.version &&
          a.description == b.description && a.prompt == b.prompt && a.model == b.model &&
-         a.ocr_lang == b.ocr_lang && a.key_values == b.key_values && a.fields == b.fields;
+         a.ocr_lang == b.ocr_lang && a.ocr_psm == b.ocr_psm && a.key_values == b.key_values &&
+         a.fields == b.fields;
 }
 
 Template LoadTemplateFile(const std::string& path) {

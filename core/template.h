@@ -81,7 +81,8 @@ struct Template {
   std::string prompt;            // instructions for the LLM engine
   std::string model;             // LLM model name; "" = the configured default
   std::string ocr_lang = "eng";  // Tesseract languages ("eng+deu")
-  bool key_values = false;       // also return every key -> value pair found by layout
+  int ocr_psm = 0;  // Tesseract page segmentation mode 1..13 for this type; 0 = ocr.default_psm
+  bool key_values = false;  // also return every key -> value pair found by layout
   std::vector<FieldSpec> fields;
 
   // The field with this name, or nullptr.

@@ -10,12 +10,14 @@
 //   Extraction time per document, OCR excluded (mean and 95th percentile, ms).
 //
 // OCR is most of the cost (~0.5 s a page), so results are cached as the OCR JSON of
-// `scanline ocr --level words` in build/ocr_cache/{receipts,forms}_psm6.jsonl; documents
-// missing from the cache are recognised here and appended. Options:
+// `scanline ocr --level words` in build/ocr_cache/<set>_psm<N>_<preprocess>.jsonl, made with
+// the OCR options the service uses for the template (FormOcrOptions); documents missing from
+// the cache are recognised here and appended. Options:
 //   --only receipts|forms   one data set
 //   --first N --skip M      a slice of each set (tuning); default all
 //   --verbose               print every mismatch
-//   --cache-tag TAG         another OCR cache file (e.g. one made with other OCR options)
+//   --psm N, --preprocess P OCR options other than the service's, to compare
+//   --cache-tag TAG         another OCR cache file
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -31,6 +33,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/forms.h"
 #include "core/image.h"
 #include "core/ocr.h"
 #include "core/ocr_json.h"
@@ -53,8 +56,31 @@ struct Args {
   size_t first = 0;
   size_t skip = 0;
   bool verbose = false;
-  std::string tag = "psm6";  // OCR cache variant: build/ocr_cache/<set>_<tag>.jsonl
+  std::string tag;         // OCR cache variant: build/ocr_cache/<set>_<tag>.jsonl; "" = by options
+  int psm = 0;             // OCR psm; 0 = what the service uses (FormOcrOptions)
+  std::string preprocess;  // OCR preprocess; "" = what the service uses
 };
+
+// The OCR options the service uses for a template (core/forms.h), with the overrides of
+// --psm and --preprocess.
+OcrOptions BenchOcrOptions(const Template& t, const Args& args) {
+  OcrOptions o = FormOcrOptions(t, Config().ocr);
+  o.deadline_ms = 0;
+  if (args.psm != 0) o.psm = args.psm;
+  if (!args.preprocess.empty()) o.preprocess = ParsePreprocess(args.preprocess);
+  return o;
+}
+
+std::string CacheFile(const std::string& set, const OcrOptions& o, const Args& args) {
+  std::string tag = args.tag;
+  if (tag.empty()) {
+    tag = "psm" + std::to_string(o.psm) + "_" + PreprocessText(o.preprocess);
+    for (char& c : tag) {
+      if (c == ',') c = '+';
+    }
+  }
+  return kCacheDir + "/" + set + "_" + tag + ".jsonl";
+}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -65,14 +91,14 @@ std::string ReadAll(const std::string& path) {
 
 // OCR of `files` from the cache, recognising and appending what is missing.
 std::map<std::string, std::vector<OcrPage>> OcrAll(const std::vector<std::string>& files,
-                                                   const std::string& cache) {
+                                                   const std::string& cache,
+                                                   const OcrOptions& ocr_options) {
   fs::create_directories(kCacheDir);
   auto pages = ReadOcrJsonLines(cache);
   std::unique_ptr<OcrEngines> engines;
   Config config;
   OcrRequestOptions options = DefaultOcrRequestOptions(config.ocr);
-  options.ocr.deadline_ms = 0;
-  options.ocr.level = OcrLevel::kWords;
+  options.ocr = ocr_options;
   std::ofstream out(cache, std::ios::app);
   for (const std::string& file : files) {
     const std::string name = fs::path(file).filename().string();
@@ -119,7 +145,10 @@ void Receipts(const Args& args) {
   std::vector<std::string> images;
   for (const auto& [image, key] : LabelledDocuments(kData + "/receipts")) images.push_back(image);
   images = Slice(images, args);
-  auto ocr = OcrAll(images, kCacheDir + "/receipts_" + args.tag + ".jsonl");
+  const OcrOptions ocr_options = BenchOcrOptions(t, args);
+  auto ocr = OcrAll(images, CacheFile("receipts", ocr_options, args), ocr_options);
+  std::printf("OCR: psm %d, preprocess=%s\n", ocr_options.psm,
+              PreprocessText(ocr_options.preprocess).c_str());
   EvalReport report;
   Timing timing;
   for (const std::string& image : images) {
@@ -161,7 +190,11 @@ void Forms(const Args& args) {
   }
   std::sort(images.begin(), images.end());
   images = Slice(images, args);
-  auto ocr = OcrAll(images, kCacheDir + "/forms_" + args.tag + ".jsonl");
+  const OcrOptions ocr_options =
+      BenchOcrOptions(LoadTemplateFile(SCANLINE_SOURCE_DIR "/templates/generic_form.json"), args);
+  auto ocr = OcrAll(images, CacheFile("forms", ocr_options, args), ocr_options);
+  std::printf("OCR: psm %d, preprocess=%s\n", ocr_options.psm,
+              PreprocessText(ocr_options.preprocess).c_str());
   int tp = 0, predicted = 0, gold_total = 0;
   Timing timing;
   for (const std::string& image : images) {
@@ -240,10 +273,16 @@ int main(int argc, char** argv) {
       args.skip = std::stoul(argv[++i]);
     } else if (a == "--cache-tag" && i + 1 < argc) {
       args.tag = argv[++i];
+    } else if (a == "--psm" && i + 1 < argc) {
+      args.psm = std::stoi(argv[++i]);
+    } else if (a == "--preprocess" && i + 1 < argc) {
+      args.preprocess = argv[++i];
     } else if (a == "--verbose") {
       args.verbose = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--only receipts|forms] [--first N] [--skip M] [--verbose]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--only receipts|forms] [--first N] [--skip M] [--psm N] "
+                   "[--preprocess P] [--cache-tag TAG] [--verbose]\n",
                    argv[0]);
       return 2;
     }
