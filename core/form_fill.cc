@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/detail/image_mat.h"
+#include "core/detail/json_write.h"
 #include "core/error.h"
 #include "core/label_match.h"
 #include "core/ocr_options.h"
@@ -289,18 +290,7 @@ FillResult FillForm(const Image& form, const OcrPage& page, const Profile& profi
 std::string FillResultToJson(const FillResult& r, bool with_image) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto box = [&](const PixelBox& b) {
-    w.StartObject();
-    w.Key("x");
-    w.Int(b.x);
-    w.Key("y");
-    w.Int(b.y);
-    w.Key("w");
-    w.Int(b.w);
-    w.Key("h");
-    w.Int(b.h);
-    w.EndObject();
-  };
+  auto box = [&](const PixelBox& b) { detail::WriteBox(w, b); };
   auto str = [&](const char* k, const std::string& v) {
     w.Key(k);
     w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));

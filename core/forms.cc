@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "core/config.h"
+#include "core/detail/json_write.h"
 #include "core/error.h"
 #include "core/label_match.h"
 #include "core/llm_client.h"
@@ -23,18 +24,7 @@ double MsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-void Box(rapidjson::Writer<rapidjson::StringBuffer>& w, const PixelBox& b) {
-  w.StartObject();
-  w.Key("x");
-  w.Int(b.x);
-  w.Key("y");
-  w.Int(b.y);
-  w.Key("w");
-  w.Int(b.w);
-  w.Key("h");
-  w.Int(b.h);
-  w.EndObject();
-}
+using detail::WriteBox;
 
 void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& v) {
   w.Key(key);
@@ -181,7 +171,7 @@ std::string FormExtractionToJson(const FormExtraction& r, const Template& t, boo
       w.Double(std::round(f.confidence * 1000) / 1000);
       if (f.box.w > 0) {
         w.Key("box");
-        Box(w, f.box);
+        WriteBox(w, f.box);
         w.Key("page");
         w.Int(f.page + 1);
       }
@@ -216,9 +206,9 @@ std::string FormExtractionToJson(const FormExtraction& r, const Template& t, boo
       Str(w, "key", kv.key);
       Str(w, "value", kv.value);
       w.Key("key_box");
-      Box(w, kv.key_box);
+      WriteBox(w, kv.key_box);
       w.Key("value_box");
-      Box(w, kv.value_box);
+      WriteBox(w, kv.value_box);
       w.Key("page");
       w.Int(kv.page + 1);
       w.Key("confidence");

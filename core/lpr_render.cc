@@ -1,26 +1,19 @@
 // Plate results as JSON and the request options (see core/lpr_render.h).
 #include "core/lpr_render.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <charconv>
 #include <cmath>
 
+#include "core/detail/json_write.h"
 #include "core/error.h"
 
 namespace scanline {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-// Two decimals are more than any consumer of a confidence, a coordinate or a millisecond
-// figure needs.
-void Num(Writer& w, double v) { w.Double(std::round(v * 100) / 100); }
+using Writer = detail::JsonWriter;
+using detail::WriteRounded;
+using detail::WriteString;
+using detail::WriteTimings;
 
 Error BadOption(std::string_view name, std::string detail) {
   return Error(ErrorCode::kInvalidOption, std::move(detail)).With("option", std::string(name));
@@ -62,11 +55,11 @@ std::string RenderLprJson(const LprResult& result) {
   for (const PlateResult& plate : result.plates) {
     w.StartObject();
     w.Key("text");
-    Str(w, plate.text);
+    WriteString(w, plate.text);
     w.Key("confidence");
-    Num(w, plate.confidence);
+    WriteRounded(w, plate.confidence);
     w.Key("region");
-    Str(w, plate.region);
+    WriteString(w, plate.region);
     w.Key("matches_pattern");
     w.Bool(plate.matches_pattern);
     w.Key("corners");
@@ -74,22 +67,22 @@ std::string RenderLprJson(const LprResult& result) {
     for (const auto& p : plate.corners) {
       w.StartObject();
       w.Key("x");
-      Num(w, p.x);
+      WriteRounded(w, p.x);
       w.Key("y");
-      Num(w, p.y);
+      WriteRounded(w, p.y);
       w.EndObject();
     }
     w.EndArray();
     w.Key("detectors");
-    Str(w, plate.methods);
+    WriteString(w, plate.methods);
     w.Key("candidates");
     w.StartArray();
     for (const auto& c : plate.candidates) {
       w.StartObject();
       w.Key("text");
-      Str(w, c.text);
+      WriteString(w, c.text);
       w.Key("confidence");
-      Num(w, c.confidence);
+      WriteRounded(w, c.confidence);
       w.Key("matches_pattern");
       w.Bool(c.matches_pattern);
       w.EndObject();
@@ -101,7 +94,7 @@ std::string RenderLprJson(const LprResult& result) {
   w.Key("enhanced");
   w.Bool(result.enhanced);
   w.Key("brightness");
-  Num(w, result.brightness);
+  WriteRounded(w, result.brightness);
   w.Key("image");
   w.StartObject();
   w.Key("width");
@@ -109,17 +102,12 @@ std::string RenderLprJson(const LprResult& result) {
   w.Key("height");
   w.Int(result.info.height);
   w.Key("format");
-  Str(w, FormatName(result.info.format));
+  WriteString(w, FormatName(result.info.format));
   w.Key("sha256");
-  Str(w, result.sha256);
+  WriteString(w, result.sha256);
   w.EndObject();
   w.Key("timings_ms");
-  w.StartObject();
-  for (const auto& t : result.timings) {
-    Str(w, t.stage);
-    Num(w, t.ms);
-  }
-  w.EndObject();
+  WriteTimings(w, result.timings);
   w.EndObject();
   return buffer.GetString();
 }

@@ -1,45 +1,20 @@
 // OCR result rendering (see core/ocr_render.h).
 #include "core/ocr_render.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <tesseract/baseapi.h>
 
 #include <cmath>
 
+#include "core/detail/json_write.h"
+
 namespace scanline {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-// Two decimals are more than any consumer of a confidence or a millisecond figure needs.
-void Num(Writer& w, double v) { w.Double(std::round(v * 100) / 100); }
-
-void BoxJson(Writer& w, const PixelBox& b) {
-  w.StartObject();
-  w.Key("x");
-  w.Int(b.x);
-  w.Key("y");
-  w.Int(b.y);
-  w.Key("w");
-  w.Int(b.w);
-  w.Key("h");
-  w.Int(b.h);
-  w.EndObject();
-}
-
-void TimingsJson(Writer& w, const std::vector<StageTiming>& timings) {
-  w.StartObject();
-  for (const auto& t : timings) {
-    Str(w, t.stage);
-    Num(w, t.ms);
-  }
-  w.EndObject();
-}
+using Writer = detail::JsonWriter;
+using detail::WriteBox;
+using detail::WriteRounded;
+using detail::WriteString;
+using detail::WriteTimings;
 
 void PageJson(Writer& w, const OcrPage& page, int number, OcrLevel level) {
   w.StartObject();
@@ -50,45 +25,45 @@ void PageJson(Writer& w, const OcrPage& page, int number, OcrLevel level) {
   w.Key("height");
   w.Int(page.height);
   w.Key("text");
-  Str(w, page.text);
+  WriteString(w, page.text);
   w.Key("mean_confidence");
-  Num(w, page.mean_confidence);
+  WriteRounded(w, page.mean_confidence);
   w.Key("word_count");
   w.Int(page.word_count);
   w.Key("preprocess");
   w.StartArray();
-  for (const auto& step : page.preprocess_applied) Str(w, step);
+  for (const auto& step : page.preprocess_applied) WriteString(w, step);
   w.EndArray();
   w.Key("timings_ms");
-  TimingsJson(w, page.timings);
+  WriteTimings(w, page.timings);
   if (level != OcrLevel::kText) {
     w.Key("blocks");
     w.StartArray();
     for (const auto& block : page.blocks) {
       w.StartObject();
       w.Key("box");
-      BoxJson(w, block.box);
+      WriteBox(w, block.box);
       w.Key("lines");
       w.StartArray();
       for (const auto& line : block.lines) {
         w.StartObject();
         w.Key("text");
-        Str(w, line.text);
+        WriteString(w, line.text);
         w.Key("confidence");
-        Num(w, line.confidence);
+        WriteRounded(w, line.confidence);
         w.Key("box");
-        BoxJson(w, line.box);
+        WriteBox(w, line.box);
         if (level == OcrLevel::kWords) {
           w.Key("words");
           w.StartArray();
           for (const auto& word : line.words) {
             w.StartObject();
             w.Key("text");
-            Str(w, word.text);
+            WriteString(w, word.text);
             w.Key("confidence");
-            Num(w, word.confidence);
+            WriteRounded(w, word.confidence);
             w.Key("box");
-            BoxJson(w, word.box);
+            WriteBox(w, word.box);
             w.EndObject();
           }
           w.EndArray();
@@ -110,7 +85,7 @@ std::string Json(const OcrDocument& doc, const OcrRequestOptions& options) {
   w.Key("image");
   w.StartObject();
   w.Key("format");
-  Str(w, FormatName(doc.info.format));
+  WriteString(w, FormatName(doc.info.format));
   w.Key("width");
   w.Int(doc.info.width);
   w.Key("height");
@@ -120,28 +95,28 @@ std::string Json(const OcrDocument& doc, const OcrRequestOptions& options) {
   w.Key("bytes");
   w.Int64(doc.bytes);
   w.Key("sha256");
-  Str(w, doc.sha256);
+  WriteString(w, doc.sha256);
   w.EndObject();
 
   const OcrOptions& o = options.ocr;
   w.Key("options");
   w.StartObject();
   w.Key("lang");
-  Str(w, o.lang);
+  WriteString(w, o.lang);
   w.Key("psm");
   w.Int(o.psm);
   w.Key("roi");
   if (o.roi) {
-    Str(w, RoiText(*o.roi));
+    WriteString(w, RoiText(*o.roi));
   } else {
     w.Null();
   }
   w.Key("preprocess");
-  Str(w, PreprocessText(o.preprocess));
+  WriteString(w, PreprocessText(o.preprocess));
   w.Key("level");
-  Str(w, LevelName(o.level));
+  WriteString(w, LevelName(o.level));
   w.Key("format");
-  Str(w, FormatName(options.format));
+  WriteString(w, FormatName(options.format));
   w.Key("deadline_ms");
   w.Int(o.deadline_ms);
   w.EndObject();
@@ -154,9 +129,9 @@ std::string Json(const OcrDocument& doc, const OcrRequestOptions& options) {
     words += doc.pages[i].word_count;
   }
   w.Key("text");
-  Str(w, text);
+  WriteString(w, text);
   w.Key("mean_confidence");
-  Num(w, DocumentConfidence(doc));
+  WriteRounded(w, DocumentConfidence(doc));
   w.Key("word_count");
   w.Int(words);
   w.Key("pages");
@@ -166,7 +141,7 @@ std::string Json(const OcrDocument& doc, const OcrRequestOptions& options) {
   }
   w.EndArray();
   w.Key("timings_ms");
-  TimingsJson(w, doc.timings);
+  WriteTimings(w, doc.timings);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }
