@@ -2,7 +2,10 @@
 // app passed in; tools/main.cc calls them in the order they appear in --help.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/config.h"
 
@@ -16,6 +19,22 @@ namespace scanline {
 // /etc/scanline/scanline.toml when present, else the defaults; SCANLINE_* variables apply on
 // top. Exits with a message naming the bad key when it does not parse.
 Config CliConfig();
+
+// Reads a whole file into `out`. False when it cannot be opened or read.
+bool ReadFileBytes(const std::string& path, std::string& out);
+
+// An option of a recognition command, kept as text and parsed by the API's own parser so
+// values and errors are the same as over HTTP.
+struct TextOption {
+  const char* flag;  // "--top-n"
+  const char* name;  // the query-string name: "top_n"
+  const char* help;
+};
+
+// Adds each of `table` to `cmd`; every value given is appended to `options` as (name, value)
+// in command-line order.
+void AddTextOptions(CLI::App& cmd, const std::vector<TextOption>& table,
+                    std::shared_ptr<std::vector<std::pair<std::string, std::string>>> options);
 
 void AddMigrateCommand(CLI::App& app);
 void AddOcrCommand(CLI::App& app);

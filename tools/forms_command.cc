@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "core/data_files.h"
 #include "core/error.h"
@@ -29,14 +28,6 @@ struct ExtractFlags {
   bool mask = false;
   std::vector<std::string> files;
 };
-
-std::string ReadAll(const std::string& path, bool* ok) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  *ok = static_cast<bool>(in) || in.eof();
-  return s.str();
-}
 
 int RunExtract(const ExtractFlags& flags) {
   const Config config = CliConfig();
@@ -75,9 +66,8 @@ int RunExtract(const ExtractFlags& flags) {
   options.deadline_ms = 0;
   int failed = 0;
   for (const std::string& file : flags.files) {
-    bool ok = false;
-    const std::string bytes = ReadAll(file, &ok);
-    if (!ok || bytes.empty()) {
+    std::string bytes;
+    if (!ReadFileBytes(file, bytes) || bytes.empty()) {
       std::cerr << "scanline extract: " << file << ": cannot read\n";
       ++failed;
       continue;
@@ -104,9 +94,10 @@ struct FillFlags {
 
 int RunFill(const FillFlags& flags) {
   const Config config = CliConfig();
-  bool ok = false;
-  const std::string bytes = ReadAll(flags.form, &ok);
-  const std::string profile_json = ReadAll(flags.profile, &ok);
+  std::string bytes;
+  std::string profile_json;
+  ReadFileBytes(flags.form, bytes);
+  ReadFileBytes(flags.profile, profile_json);
   try {
     Profile profile = ParseProfile(profile_json);
     OcrConfig oc = config.ocr;

@@ -6,9 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/http.h"
@@ -27,15 +25,6 @@ struct LprFlags {
   std::vector<std::pair<std::string, std::string>> options;  // name, value as given
   bool quiet = false;
 };
-
-bool ReadFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  out = buffer.str();
-  return !in.bad();
-}
 
 int RunLpr(const LprFlags& flags) {
   const Config config = CliConfig();
@@ -58,7 +47,7 @@ int RunLpr(const LprFlags& flags) {
     const std::string& file = flags.files[i];
     const auto start = std::chrono::steady_clock::now();
     std::string bytes;
-    if (!ReadFile(file, bytes)) {
+    if (!ReadFileBytes(file, bytes)) {
       std::cerr << "scanline lpr: " << file << ": cannot read\n";
       ++failed;
       continue;
@@ -96,23 +85,14 @@ void AddLprCommand(CLI::App& app) {
   auto flags = std::make_shared<LprFlags>();
   auto* cmd = app.add_subcommand("lpr", "read licence plates in photos (no server)");
   cmd->add_option("files", flags->files, "photos (png, jpeg, tiff, webp, bmp)")->required();
-  struct Named {
-    const char* flag;
-    const char* name;
-    const char* help;
-  };
-  static const Named kOptions[] = {
-      {"--region", "region", "plate region: us, eu, br, ... (default lpr.default_region)"},
-      {"--top-n", "top_n", "candidates per plate, 1..50 (default 10)"},
-      {"--enhance", "enhance", "low-light enhancement: auto, on or off (default auto)"},
-  };
-  for (const auto& option : kOptions) {
-    std::string name = option.name;
-    cmd->add_option_function<std::string>(
-        option.flag,
-        [flags, name](const std::string& value) { flags->options.emplace_back(name, value); },
-        option.help);
-  }
+  AddTextOptions(
+      *cmd,
+      {
+          {"--region", "region", "plate region: us, eu, br, ... (default lpr.default_region)"},
+          {"--top-n", "top_n", "candidates per plate, 1..50 (default 10)"},
+          {"--enhance", "enhance", "low-light enhancement: auto, on or off (default auto)"},
+      },
+      {flags, &flags->options});
   cmd->add_flag("-q,--quiet", flags->quiet, "no progress lines on stderr");
   cmd->callback([flags] {
     const int status = RunLpr(*flags);

@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "core/build_info.h"
 #include "core/ocr.h"
@@ -29,6 +31,26 @@ Config CliConfig() {
     std::cerr << "scanline: configuration " << (path.empty() ? "(defaults)" : path) << ": "
               << e.what() << "\n";
     std::exit(2);
+  }
+}
+
+bool ReadFileBytes(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return !in.bad();
+}
+
+void AddTextOptions(CLI::App& cmd, const std::vector<TextOption>& table,
+                    std::shared_ptr<std::vector<std::pair<std::string, std::string>>> options) {
+  for (const TextOption& option : table) {
+    std::string name = option.name;
+    cmd.add_option_function<std::string>(
+        option.flag,
+        [options, name](const std::string& value) { options->emplace_back(name, value); },
+        option.help);
   }
 }
 

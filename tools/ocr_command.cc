@@ -5,9 +5,7 @@
 // there are several files; the exit status is 1 if any file failed.
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/http.h"
@@ -25,15 +23,6 @@ struct OcrFlags {
   std::vector<std::pair<std::string, std::string>> options;  // name, value as given
   bool quiet = false;
 };
-
-bool ReadFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  out = buffer.str();
-  return !in.bad();
-}
 
 int RunOcr(const OcrFlags& flags) {
   const Config config = CliConfig();
@@ -60,7 +49,7 @@ int RunOcr(const OcrFlags& flags) {
     const std::string& file = flags.files[i];
     const auto start = std::chrono::steady_clock::now();
     std::string bytes;
-    if (!ReadFile(file, bytes)) {
+    if (!ReadFileBytes(file, bytes)) {
       std::cerr << "scanline ocr: " << file << ": cannot read\n";
       if (progress)
         std::fprintf(stderr, "[%zu/%zu] %s: failed\n", i + 1, flags.files.size(), file.c_str());
@@ -111,29 +100,20 @@ void AddOcrCommand(CLI::App& app) {
       ->required();
   // Each option is kept as text and parsed by the API's own parser, so values and errors are
   // the same as over HTTP.
-  struct Named {
-    const char* flag;
-    const char* name;
-    const char* help;
-  };
-  static const Named kOptions[] = {
-      {"--lang", "lang", "languages joined by '+' (eng+deu); default ocr.default_lang"},
-      {"--psm", "psm", "Tesseract page segmentation mode 1..13; default ocr.default_psm"},
-      {"--roi", "roi", "x,y,w,h in pixels, or fractions of the image"},
-      {"--preprocess", "preprocess",
-       "auto, none, or steps: grey,orient,border,deskew,"
-       "upscale,denoise,binarise (default auto)"},
-      {"--level", "level", "text, lines or words (default words)"},
-      {"--format", "format", "json, text, hocr or tsv (default json)"},
-      {"--deadline-ms", "deadline_ms", "give up on a file after this many ms"},
-  };
-  for (const auto& option : kOptions) {
-    std::string name = option.name;
-    cmd->add_option_function<std::string>(
-        option.flag,
-        [flags, name](const std::string& value) { flags->options.emplace_back(name, value); },
-        option.help);
-  }
+  AddTextOptions(
+      *cmd,
+      {
+          {"--lang", "lang", "languages joined by '+' (eng+deu); default ocr.default_lang"},
+          {"--psm", "psm", "Tesseract page segmentation mode 1..13; default ocr.default_psm"},
+          {"--roi", "roi", "x,y,w,h in pixels, or fractions of the image"},
+          {"--preprocess", "preprocess",
+           "auto, none, or steps: grey,orient,border,deskew,"
+           "upscale,denoise,binarise (default auto)"},
+          {"--level", "level", "text, lines or words (default words)"},
+          {"--format", "format", "json, text, hocr or tsv (default json)"},
+          {"--deadline-ms", "deadline_ms", "give up on a file after this many ms"},
+      },
+      {flags, &flags->options});
   cmd->add_flag("-q,--quiet", flags->quiet, "no progress lines on stderr");
   cmd->callback([flags] {
     const int status = RunOcr(*flags);

@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "core/data_files.h"
 #include "core/database.h"
@@ -40,11 +39,9 @@ struct Stores {
 };
 
 std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::kBadRequest, "cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string bytes;
+  if (!ReadFileBytes(path, bytes)) throw Error(ErrorCode::kBadRequest, "cannot read " + path);
+  return bytes;
 }
 
 // Runs `fn`, turning an Error into a message and exit status 1.
