@@ -96,8 +96,14 @@ int RunFill(const FillFlags& flags) {
   const Config config = CliConfig();
   std::string bytes;
   std::string profile_json;
-  ReadFileBytes(flags.form, bytes);
-  ReadFileBytes(flags.profile, profile_json);
+  if (!ReadFileBytes(flags.form, bytes)) {
+    std::cerr << "scanline fill: " << flags.form << ": cannot read\n";
+    return 1;
+  }
+  if (!ReadFileBytes(flags.profile, profile_json)) {
+    std::cerr << "scanline fill: " << flags.profile << ": cannot read\n";
+    return 1;
+  }
   try {
     Profile profile = ParseProfile(profile_json);
     OcrConfig oc = config.ocr;
