@@ -2,35 +2,15 @@
 // wait in the spool and arrive when it is back; a shipper killed again and again in the
 // middle of its batches still leaves exactly one row per request.
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
-#include <set>
 #include <thread>
 
 #include "tests/integration/testbed.h"
 
 namespace scanline::testing {
 namespace {
-
-std::set<int> Children(int pid) {
-  std::set<int> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-  int c;
-  while (in >> c) out.insert(c);
-  return out;
-}
-
-// The master's child that is not a worker.
-int ShipperPid(Service& service) {
-  std::set<int> children = Children(service.pool().pid());
-  rapidjson::Document doc;
-  doc.Parse(Http("GET", service.base_url() + "/status").body.c_str());
-  for (const auto& w : doc["workers"].GetArray()) children.erase(w["pid"].GetInt());
-  return children.size() == 1 ? *children.begin() : 0;
-}
 
 int CountRows(Service& service, const std::string& tag) {
   return std::stoi(service.postgres().Query(
@@ -110,7 +90,7 @@ TEST(RequestLogTest, KillingTheShipperMidBatchNeitherLosesNorDoublesRows) {
   int last_pid = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   while (std::chrono::steady_clock::now() < deadline && CountRows(service, "HEAD") < kRows) {
-    int pid = ShipperPid(service);
+    int pid = service.ShipperPid();
     if (pid > 0 && pid != last_pid) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10 + 23 * (kills % 4)));
       if (kill(pid, SIGKILL) == 0) ++kills;

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -400,24 +399,6 @@ TEST_F(SignedRequestsTest, FiveHundredSignedRequestsWithPostgresAwayLeaveFiveHun
   std::printf("signed requests served: %d of 500, PostgreSQL stopped for 200 of them\n", served);
 }
 
-std::set<int> Children(int pid) {
-  std::set<int> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-  int c;
-  while (in >> c) out.insert(c);
-  return out;
-}
-
-// The master's child that is not a worker.
-int ShipperPid(Service& service) {
-  std::set<int> children = Children(service.pool().pid());
-  rapidjson::Document doc;
-  doc.Parse(Http("GET", service.base_url() + "/status").body.c_str());
-  if (doc.HasParseError() || !doc.IsObject()) return 0;
-  for (const auto& w : doc["workers"].GetArray()) children.erase(w["pid"].GetInt());
-  return children.size() == 1 ? *children.begin() : 0;
-}
-
 TEST(SignedRequestLogTest, KillingTheShipperMidBatchLeavesEachSignedRequestOnce) {
   setenv("SCANLINE_LOG_BATCH_ROWS", "20", 1);
   Service service(Options());
@@ -426,7 +407,7 @@ TEST(SignedRequestLogTest, KillingTheShipperMidBatchLeavesEachSignedRequestOnce)
   // Hold the shipper still so the spool fills with signed requests that are all served.
   int held = 0;
   for (int i = 0; i < 100 && held == 0; ++i) {
-    held = ShipperPid(service);
+    held = service.ShipperPid();
     if (held == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_GT(held, 0) << Http("GET", service.base_url() + "/status").body << service.PoolLog();
@@ -445,7 +426,7 @@ TEST(SignedRequestLogTest, KillingTheShipperMidBatchLeavesEachSignedRequestOnce)
   int last_pid = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline && Rows(service, k) < kRows) {
-    int pid = ShipperPid(service);
+    int pid = service.ShipperPid();
     if (pid > 0 && pid != last_pid) {
       last_pid = pid;
       kill(pid, SIGSTOP);

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -337,6 +338,18 @@ void Service::StartPool() {
   std::string binary = std::string(SCANLINE_BINARY_DIR) + "/scanline-fcgi";
   pool_.Start({binary, "--config", config_path()}, dir_.path() + "/pool.log",
               {{"SCANLINE_AUTH_MASTER_KEY_FILE", master_key_path()}});
+}
+
+int Service::ShipperPid() {
+  std::set<int> children;
+  const std::string pid = std::to_string(pool_.pid());
+  std::ifstream in("/proc/" + pid + "/task/" + pid + "/children");
+  for (int c; in >> c;) children.insert(c);
+  rapidjson::Document doc;
+  doc.Parse(Http("GET", base_url() + "/status").body.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("workers")) return 0;
+  for (const auto& w : doc["workers"].GetArray()) children.erase(w["pid"].GetInt());
+  return children.size() == 1 ? *children.begin() : 0;
 }
 
 std::string Service::CliCommand() const {

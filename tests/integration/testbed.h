@@ -140,6 +140,9 @@ class Service {
   void WaitReady(int timeout_ms = 20000);
   // The pool's log so far.
   std::string PoolLog() const;
+  // The pid of the pool's log shipper (the master's child that is not a worker, per
+  // /status), or 0 when there is not exactly one such child or /status does not answer.
+  int ShipperPid();
   // The master key file the pool and the CLI seal API-key secrets under (handed to both as
   // SCANLINE_AUTH_MASTER_KEY_FILE, so extra_toml may still have an [auth] section).
   std::string master_key_path() const { return dir_.path() + "/master.key"; }
