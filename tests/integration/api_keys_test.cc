@@ -20,20 +20,11 @@
 #include "core/redis.h"
 #include "core/replay.h"
 #include "core/sigv4.h"
+#include "tests/error_code.h"
 #include "tests/integration/testbed.h"
 
 namespace scanline::testing {
 namespace {
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected an Error";
-  return ErrorCode::kInternal;
-}
 
 // A clock the test moves by hand.
 struct FakeClock {

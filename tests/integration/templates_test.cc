@@ -17,6 +17,7 @@
 #include "core/redis.h"
 #include "core/template.h"
 #include "core/template_store.h"
+#include "tests/error_code.h"
 #include "tests/integration/testbed.h"
 
 namespace scanline::testing {
@@ -24,16 +25,6 @@ namespace {
 
 const std::string kSql = SCANLINE_SOURCE_DIR "/core/sql";
 const std::string kTemplates = SCANLINE_SOURCE_DIR "/templates";
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected an Error";
-  return ErrorCode::kInternal;
-}
 
 class TemplatesTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/error_code.h"
 
 namespace scanline {
 namespace {
@@ -33,16 +34,6 @@ class TempDirectory {
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
-}
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected an Error";
-  return ErrorCode::kInternal;
 }
 
 TEST(CryptoTest, Sha256MatchesFips180Examples) {

@@ -27,6 +27,7 @@
 
 #include "core/crypto.h"
 #include "core/error.h"
+#include "tests/error_code.h"
 
 namespace scanline {
 namespace {
@@ -45,16 +46,6 @@ std::string ReadWholeFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected an Error";
-  return ErrorCode::kInternal;
 }
 
 SecretLookup OneSecret(std::string secret) {
