@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/config.h"
+#include "core/data_files.h"
 #include "core/error.h"
 
 namespace scanline {
@@ -528,6 +530,17 @@ std::vector<Template> LoadTemplateDir(const std::string& dir) {
     }
   }
   return out;
+}
+
+std::string BuiltinTemplateDir(const FormsConfig& forms) {
+  return forms.templates_dir.empty() ? DataDir("templates") : forms.templates_dir;
+}
+
+Template LoadBuiltinTemplate(const FormsConfig& forms, std::string_view document_type) {
+  for (Template& t : LoadTemplateDir(BuiltinTemplateDir(forms))) {
+    if (t.document_type == document_type) return std::move(t);
+  }
+  throw Error(ErrorCode::kNotFound, "no built-in template \"" + std::string(document_type) + "\"");
 }
 
 std::vector<std::string> AllLabels(const std::map<std::string, std::vector<std::string>>& labels) {

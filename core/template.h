@@ -111,6 +111,15 @@ Template LoadTemplateFile(const std::string& path);
 // Error(kInternal) when two files name the same document type.
 std::vector<Template> LoadTemplateDir(const std::string& dir);
 
+struct FormsConfig;  // core/config.h
+// The directory of the built-in templates: forms.templates_dir, else the installed (or
+// source-tree) templates/ (core/data_files.h).
+std::string BuiltinTemplateDir(const FormsConfig& forms);
+
+// The built-in template of `document_type`. Throws Error(kNotFound) when there is none, and
+// the errors of LoadTemplateDir.
+Template LoadBuiltinTemplate(const FormsConfig& forms, std::string_view document_type);
+
 // The labels of a hints map flattened over languages, in a stable order.
 std::vector<std::string> AllLabels(const std::map<std::string, std::vector<std::string>>& labels);
 

@@ -137,9 +137,8 @@ int main(int argc, char** argv) {
       // A missing or broken template file is reported, not fatal: stored versions still serve.
       try {
         scanline::TemplateStore templates(database, nullptr, config.forms.template_cache_ttl_s);
-        const std::string dir = config.forms.templates_dir.empty() ? scanline::DataDir("templates")
-                                                                   : config.forms.templates_dir;
-        for (const std::string& note : templates.LoadBuiltins(scanline::LoadTemplateDir(dir))) {
+        for (const std::string& note : templates.LoadBuiltins(
+                 scanline::LoadTemplateDir(scanline::BuiltinTemplateDir(config.forms)))) {
           scanline::LogInfo("built-in template " + note);
         }
       } catch (const scanline::Error& e) {

@@ -40,19 +40,7 @@ int RunExtract(const ExtractFlags& flags) {
     if (!flags.template_file.empty()) {
       t = LoadTemplateFile(flags.template_file);
     } else {
-      const std::string dir =
-          config.forms.templates_dir.empty() ? DataDir("templates") : config.forms.templates_dir;
-      bool found = false;
-      for (Template& b : LoadTemplateDir(dir)) {
-        if (b.document_type == flags.type) {
-          t = std::move(b);
-          found = true;
-        }
-      }
-      if (!found) {
-        std::cerr << "scanline extract: no built-in template \"" << flags.type << "\"\n";
-        return 2;
-      }
+      t = LoadBuiltinTemplate(config.forms, flags.type);
     }
     if (!config.llm.endpoint.empty()) llm = std::make_unique<LlmClient>(LlmOptionsFrom(config.llm));
     OcrConfig oc = config.ocr;

@@ -24,10 +24,9 @@ void AddMigrateCommand(CLI::App& app) {
       for (int v : applied) std::cout << "applied migration " << v << "\n";
       std::cout << "schema version " << SchemaVersion(database) << "\n";
       // Built-in templates: a version is added only when its content is new.
-      const std::string dir =
-          config.forms.templates_dir.empty() ? DataDir("templates") : config.forms.templates_dir;
       TemplateStore store(database, nullptr, config.forms.template_cache_ttl_s);
-      for (const std::string& note : store.LoadBuiltins(LoadTemplateDir(dir))) {
+      for (const std::string& note :
+           store.LoadBuiltins(LoadTemplateDir(BuiltinTemplateDir(config.forms)))) {
         std::cout << "template " << note << "\n";
       }
     } catch (const Error& e) {

@@ -76,16 +76,7 @@ void RunEval(const EvalFlags& flags) {
     TemplateStore store(database, nullptr, config.forms.template_cache_ttl_s);
     t = store.Get(flags.type, flags.version);
   } else {
-    const std::string dir =
-        config.forms.templates_dir.empty() ? DataDir("templates") : config.forms.templates_dir;
-    bool found = false;
-    for (Template& b : LoadTemplateDir(dir)) {
-      if (b.document_type == flags.type) {
-        t = std::move(b);
-        found = true;
-      }
-    }
-    if (!found) throw Error(ErrorCode::kNotFound, "no built-in template \"" + flags.type + "\"");
+    t = LoadBuiltinTemplate(config.forms, flags.type);
   }
   const auto docs = LabelledDocuments(flags.data);
   if (docs.empty()) throw Error(ErrorCode::kBadRequest, flags.data + ": no labelled documents");
