@@ -123,7 +123,8 @@ std::string AsciiLower(std::string_view text);
 // What a field's value must satisfy and how it is normalised (part of a template field).
 struct ValueRules {
   FieldType type = FieldType::kText;
-  std::string pattern;  // regular expression (core/pattern.h) the whole raw value must match; "" none
+  // A regular expression (core/pattern.h) the whole raw value must match; "" none.
+  std::string pattern;
   CheckDigitScheme check_digit = CheckDigitScheme::kNone;
   int min_length = 0;  // characters of the normalised value; 0 = no minimum
   int max_length = 0;  // 0 = no maximum
