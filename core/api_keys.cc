@@ -174,10 +174,12 @@ void ValidateScopes(const std::vector<std::string>& scopes) {
   }
 }
 
-ApiKeyStore::ApiKeyStore(Database& database, const MasterKey& master_key, int cache_ms, Clock clock)
+ApiKeyStore::ApiKeyStore(Database& database, const MasterKey& master_key, int cache_ms,
+                         int grace_ms, Clock clock)
     : database_(database),
       master_key_(master_key),
       cache_ttl_(cache_ms),
+      grace_(std::max(grace_ms, cache_ms)),
       clock_(std::move(clock)) {}
 
 ApiKeyStore::~ApiKeyStore() = default;
@@ -316,6 +318,26 @@ ActiveKey ApiKeyStore::Lookup(const std::string& key_id) {
   CountCacheLookup(CacheKind::kApiKey, false);
   CacheEntry entry;
   entry.fetched = now;
+  try {
+    FetchKey(key_id, entry);
+  } catch (const Error& e) {
+    auto it = cache_.find(key_id);
+    if (e.code() != ErrorCode::kServiceUnavailable || it == cache_.end() ||
+        now - it->second.fetched >= grace_) {
+      throw;
+    }
+    // PostgreSQL is away: keep the last answer for the grace period.
+    return FromCache(it->second, key_id);
+  }
+  // Unknown ids are cached too (a client retrying with a wrong id costs no query), so the
+  // map is bounded against a flood of made-up ids.
+  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+  auto& slot = cache_[key_id];
+  slot = std::move(entry);
+  return FromCache(slot, key_id);
+}
+
+void ApiKeyStore::FetchKey(const std::string& key_id, CacheEntry& entry) {
   Run(database_, [&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
     pqxx::result r = tx.exec_params(
@@ -342,12 +364,6 @@ ActiveKey ApiKeyStore::Lookup(const std::string& key_id) {
     }
     return 0;
   });
-  // Unknown ids are cached too (a client retrying with a wrong id costs no query), so the
-  // map is bounded against a flood of made-up ids.
-  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-  auto& slot = cache_[key_id];
-  slot = std::move(entry);
-  return FromCache(slot, key_id);
 }
 
 bool ApiKeyStore::NoteUsed(const std::string& key_id) {

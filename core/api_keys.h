@@ -12,7 +12,10 @@
 //
 // Workers look keys up on every signed request through `Lookup`, which caches each answer
 // (found, unknown or revoked) for `cache_ms` (config auth.key_cache_ms, default 2000): a key
-// revoked on any host stops working on every worker within that time.
+// revoked on any host stops working on every worker within that time. While PostgreSQL cannot
+// be reached, an answer up to `grace_ms` old (config auth.key_grace_s, default 600 s) is
+// served instead of failing: nothing can be revoked while PostgreSQL is down, so the API stays
+// up for the clients it knew, and their requests are logged through the spool as ever.
 #pragma once
 
 #include <chrono>
@@ -94,8 +97,9 @@ class ApiKeyStore {
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
   // Neither `database` nor `master_key` is owned; both must outlive the store. cache_ms
-  // bounds how long Lookup trusts an answer. `clock` is injectable for tests.
-  ApiKeyStore(Database& database, const MasterKey& master_key, int cache_ms,
+  // bounds how long Lookup trusts an answer while PostgreSQL answers, grace_ms (>= cache_ms
+  // to have any effect) how long while it does not. `clock` is injectable for tests.
+  ApiKeyStore(Database& database, const MasterKey& master_key, int cache_ms, int grace_ms,
               Clock clock = std::chrono::steady_clock::now);
   ~ApiKeyStore();
   ApiKeyStore(const ApiKeyStore&) = delete;
@@ -121,7 +125,7 @@ class ApiKeyStore {
 
   // For the signature check: the key's active secrets, scopes and limits. Throws
   // Error(kUnknownKey), Error(kRevokedKey), or Error(kServiceUnavailable) when PostgreSQL is
-  // down and no answer younger than cache_ms is cached. Use with VerifySignature:
+  // down and no answer younger than grace_ms is cached. Use with VerifySignature:
   //   ActiveKey key;
   //   VerifySignature(request, now, params,
   //                   [&](const std::string& id) { key = store.Lookup(id); return key.secrets; });
@@ -143,10 +147,13 @@ class ApiKeyStore {
   };
 
   ActiveKey FromCache(const CacheEntry& entry, const std::string& key_id) const;
+  // Reads `key_id` from PostgreSQL into `entry`. Throws like Lookup.
+  void FetchKey(const std::string& key_id, CacheEntry& entry);
 
   Database& database_;
   const MasterKey& master_key_;
   std::chrono::milliseconds cache_ttl_;
+  std::chrono::milliseconds grace_;
   Clock clock_;
   std::unordered_map<std::string, CacheEntry> cache_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_noted_;

@@ -113,6 +113,8 @@ std::vector<Binding> Bindings() {
        "return the canonical request we computed on a signature mismatch"},
       {"auth.key_cache_ms", IntRef(SCANLINE_FIELD(auth, key_cache_ms)), 0, 5000,
        "how long a worker trusts a key lookup (bounds revocation lag)"},
+      {"auth.key_grace_s", IntRef(SCANLINE_FIELD(auth, key_grace_s)), 0, 86400,
+       "how long a worker keeps using a key lookup while PostgreSQL is unreachable"},
       {"log.spool_dir", StringRef(SCANLINE_FIELD(log, spool_dir)), 0, 0,
        "request-log spool directory"},
       {"log.spool_max_bytes", Int64Ref(SCANLINE_FIELD(log, spool_max_bytes)), 1 << 20,

@@ -76,6 +76,7 @@ struct AuthConfig {
   std::string master_key_file;  // 32 bytes (hex or raw); "" = $CREDENTIALS_DIRECTORY/master.key
   bool debug_signature_header = false;  // send our canonical request back on a mismatch
   int key_cache_ms = 2000;              // how long a worker trusts a key lookup (revocation lag)
+  int key_grace_s = 600;                // ... and how long while PostgreSQL is unreachable
 };
 
 struct LogConfig {

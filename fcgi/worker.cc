@@ -331,7 +331,8 @@ int RunWorker(const WorkerSetup& setup) {
   std::unique_ptr<ApiKeyStore> api_keys;
   try {
     master_key = std::make_unique<MasterKey>(LoadMasterKey(MasterKeyPath(config.auth)));
-    api_keys = std::make_unique<ApiKeyStore>(database, *master_key, config.auth.key_cache_ms);
+    api_keys = std::make_unique<ApiKeyStore>(database, *master_key, config.auth.key_cache_ms,
+                                             config.auth.key_grace_s * 1000);
   } catch (const Error& e) {
     LogError("API keys unavailable: " + std::string(e.detail()) + " " + e.internal() +
              "; signed requests will get 503");

@@ -45,7 +45,8 @@ void WithStore(Fn&& fn) {
   try {
     MasterKey master_key = LoadMasterKey(MasterKeyPath(config.auth));
     Database database(config.postgres.conninfo, config.postgres.connect_timeout_s);
-    ApiKeyStore store(database, master_key, config.auth.key_cache_ms);
+    ApiKeyStore store(database, master_key, config.auth.key_cache_ms,
+                      config.auth.key_grace_s * 1000);
     fn(store, config);
   } catch (const Error& e) {
     std::cerr << "scanline keys: " << e.detail();

@@ -92,7 +92,7 @@ VerifiedSignature SignAndVerify(ApiKeyStore& store, const std::string& key_id,
 }
 
 TEST_F(AuthStoresTest, CreatesAKeyWhoseSecretIsStoredSealed) {
-  ApiKeyStore store(*database_, master_key_, 2000);
+  ApiKeyStore store(*database_, master_key_, 2000, 0);
   IssuedKey issued = store.Create(Spec());
   EXPECT_TRUE(std::regex_match(issued.key_id, std::regex("SLK[A-Z0-9]{17}"))) << issued.key_id;
   EXPECT_TRUE(std::regex_match(issued.secret, std::regex("[A-Za-z0-9_-]{40}"))) << issued.secret;
@@ -119,15 +119,15 @@ TEST_F(AuthStoresTest, CreatesAKeyWhoseSecretIsStoredSealed) {
 }
 
 TEST_F(AuthStoresTest, AnotherMasterKeyCannotOpenTheSecrets) {
-  ApiKeyStore store(*database_, master_key_, 2000);
+  ApiKeyStore store(*database_, master_key_, 2000, 0);
   IssuedKey issued = store.Create(Spec());
   MasterKey other(RandomBytes(kMasterKeyBytes));
-  ApiKeyStore wrong(*database_, other, 2000);
+  ApiKeyStore wrong(*database_, other, 2000, 0);
   EXPECT_EQ(CodeOf([&] { wrong.Lookup(issued.key_id); }), ErrorCode::kInternal);
 }
 
 TEST_F(AuthStoresTest, RefusesBadSpecs) {
-  ApiKeyStore store(*database_, master_key_, 2000);
+  ApiKeyStore store(*database_, master_key_, 2000, 0);
   EXPECT_EQ(CodeOf([&] { store.Create(Spec({})); }), ErrorCode::kInvalidOption);
   EXPECT_EQ(CodeOf([&] { store.Create(Spec({"ocr", "admin"})); }), ErrorCode::kInvalidOption);
   EXPECT_EQ(CodeOf([&] { store.Create(Spec({"ocr", "ocr"})); }), ErrorCode::kInvalidOption);
@@ -143,7 +143,7 @@ TEST_F(AuthStoresTest, RefusesBadSpecs) {
 }
 
 TEST_F(AuthStoresTest, ListsAndGetsKeysWithoutSecrets) {
-  ApiKeyStore store(*database_, master_key_, 2000);
+  ApiKeyStore store(*database_, master_key_, 2000, 0);
   IssuedKey a = store.Create(Spec({"status"}));
   IssuedKey b = store.Create(Spec({"forms", "templates:admin"}));
   std::vector<ApiClient> clients = store.List();
@@ -162,7 +162,7 @@ TEST_F(AuthStoresTest, ListsAndGetsKeysWithoutSecrets) {
 }
 
 TEST_F(AuthStoresTest, RotationKeepsThePreviousSecretUntilTheNextRotationOrADrop) {
-  ApiKeyStore store(*database_, master_key_, 2000);
+  ApiKeyStore store(*database_, master_key_, 2000, 0);
   IssuedKey first = store.Create(Spec());
   IssuedKey second = store.Rotate(first.key_id);
   EXPECT_EQ(second.key_id, first.key_id);
@@ -190,11 +190,11 @@ TEST_F(AuthStoresTest, RotationKeepsThePreviousSecretUntilTheNextRotationOrADrop
 
 TEST_F(AuthStoresTest, ARevokedKeyStopsOnEveryWorkerWithinTheCacheTime) {
   FakeClock clock;
-  ApiKeyStore admin(*database_, master_key_, 2000);
+  ApiKeyStore admin(*database_, master_key_, 2000, 0);
   IssuedKey issued = admin.Create(Spec());
   // A worker with its own connection and cache.
   Database worker_db(postgres_->conninfo(), 3);
-  ApiKeyStore worker(worker_db, master_key_, 2000, clock.Function());
+  ApiKeyStore worker(worker_db, master_key_, 2000, 0, clock.Function());
   EXPECT_NO_THROW(worker.Lookup(issued.key_id));
 
   EXPECT_TRUE(admin.Revoke(issued.key_id));
@@ -213,10 +213,10 @@ TEST_F(AuthStoresTest, ARevokedKeyStopsOnEveryWorkerWithinTheCacheTime) {
 }
 
 TEST_F(AuthStoresTest, RevocationReachesARealClockWorkerWithinFiveSeconds) {
-  ApiKeyStore admin(*database_, master_key_, 2000);
+  ApiKeyStore admin(*database_, master_key_, 2000, 0);
   IssuedKey issued = admin.Create(Spec());
   Database worker_db(postgres_->conninfo(), 3);
-  ApiKeyStore worker(worker_db, master_key_, 2000);  // the default auth.key_cache_ms
+  ApiKeyStore worker(worker_db, master_key_, 2000, 600000);  // the defaults
   worker.Lookup(issued.key_id);
   admin.Revoke(issued.key_id);
   auto revoked_at = std::chrono::steady_clock::now();
@@ -235,7 +235,7 @@ TEST_F(AuthStoresTest, RevocationReachesARealClockWorkerWithinFiveSeconds) {
 
 TEST_F(AuthStoresTest, UnknownKeysAreRefusedAndCached) {
   FakeClock clock;
-  ApiKeyStore store(*database_, master_key_, 2000, clock.Function());
+  ApiKeyStore store(*database_, master_key_, 2000, 0, clock.Function());
   EXPECT_EQ(CodeOf([&] { store.Lookup("SLKNOTCREATEDYET0000"); }), ErrorCode::kUnknownKey);
   postgres_->Query(
       "INSERT INTO api_clients (key_id, name, secret_sealed) VALUES ('SLKNOTCREATEDYET0000', "
@@ -247,25 +247,48 @@ TEST_F(AuthStoresTest, UnknownKeysAreRefusedAndCached) {
   EXPECT_EQ(store.Lookup("SLKNOTCREATEDYET0000").secrets, std::vector<std::string>{"late-secret"});
 }
 
-TEST_F(AuthStoresTest, ServesCachedKeysWhilePostgresIsDownThenReportsUnavailable) {
+TEST_F(AuthStoresTest, ServesCachedKeysWhilePostgresIsDownForTheGraceThenReportsUnavailable) {
   FakeClock clock;
-  ApiKeyStore store(*database_, master_key_, 2000, clock.Function());
+  ApiKeyStore store(*database_, master_key_, 2000, 60000, clock.Function());
   IssuedKey issued = store.Create(Spec());
   store.Lookup(issued.key_id);
+  EXPECT_EQ(CodeOf([&] { store.Lookup("SLKNEVERCREATED00000"); }), ErrorCode::kUnknownKey);
   postgres_->Stop();
   clock.now += std::chrono::milliseconds(500);
   EXPECT_NO_THROW(store.Lookup(issued.key_id));
+  // Past cache_ms PostgreSQL would be asked; it is away, so the last answer holds...
   clock.now += std::chrono::seconds(2);
-  EXPECT_EQ(CodeOf([&] { store.Lookup(issued.key_id); }), ErrorCode::kServiceUnavailable);
+  EXPECT_EQ(store.Lookup(issued.key_id).secrets, std::vector<std::string>{issued.secret});
+  EXPECT_EQ(CodeOf([&] { store.Lookup("SLKNEVERCREATED00000"); }), ErrorCode::kUnknownKey);
+  // ...but a key never looked up cannot be checked...
+  EXPECT_EQ(CodeOf([&] { store.Lookup("SLKNOTSEENBEFORE0000"); }), ErrorCode::kServiceUnavailable);
   EXPECT_FALSE(store.NoteUsed(issued.key_id));
+  // ...and the grace ends.
+  clock.now += std::chrono::seconds(58);
+  EXPECT_EQ(CodeOf([&] { store.Lookup(issued.key_id); }), ErrorCode::kServiceUnavailable);
   postgres_->Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the reconnect pause
   EXPECT_EQ(store.Lookup(issued.key_id).secrets, std::vector<std::string>{issued.secret});
 }
 
+TEST_F(AuthStoresTest, WithoutGraceKeysStopWithTheCacheWhilePostgresIsDown) {
+  FakeClock clock;
+  ApiKeyStore store(*database_, master_key_, 2000, 0, clock.Function());
+  IssuedKey issued = store.Create(Spec());
+  store.Lookup(issued.key_id);
+  postgres_->Stop();
+  clock.now += std::chrono::milliseconds(1999);
+  EXPECT_NO_THROW(store.Lookup(issued.key_id));
+  clock.now += std::chrono::milliseconds(1);
+  EXPECT_EQ(CodeOf([&] { store.Lookup(issued.key_id); }), ErrorCode::kServiceUnavailable);
+  postgres_->Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the reconnect pause
+  EXPECT_NO_THROW(store.Lookup(issued.key_id));
+}
+
 TEST_F(AuthStoresTest, NotesUseAtMostOnceAMinute) {
   FakeClock clock;
-  ApiKeyStore store(*database_, master_key_, 2000, clock.Function());
+  ApiKeyStore store(*database_, master_key_, 2000, 0, clock.Function());
   IssuedKey issued = store.Create(Spec());
   ASSERT_TRUE(store.NoteUsed(issued.key_id));
   int64_t first = store.Get(issued.key_id)->last_used_at;
@@ -309,7 +332,7 @@ TEST_F(AuthStoresTest, KeysCommandCreatesListsRotatesAndRevokes) {
 
   // What the CLI stored works for the signature check, under the key file it wrote.
   MasterKey master_key = LoadMasterKey(key_file);
-  ApiKeyStore store(*database_, master_key, 0);
+  ApiKeyStore store(*database_, master_key, 0, 0);
   EXPECT_EQ(SignAndVerify(store, key_id, secret).key_id, key_id);
   EXPECT_EQ(store.Lookup(key_id).rate_per_minute, 5);
 

@@ -66,7 +66,7 @@ class AuthPhasesTest : public ::testing::Test {
     database_ = std::make_unique<Database>(postgres_->conninfo(), 3);
     redis_client_ = std::make_unique<RedisClient>(redis_->address(), 300,
                                                   "t" + std::to_string(++prefix_) + ":");
-    keys_ = std::make_unique<ApiKeyStore>(*database_, master_key_, 200);
+    keys_ = std::make_unique<ApiKeyStore>(*database_, master_key_, 200, 0);
     replay_ = std::make_unique<ReplayGuard>(*redis_client_, *database_, 600);
     services_.config = &config_;
     services_.database = database_.get();

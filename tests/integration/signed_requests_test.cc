@@ -395,7 +395,8 @@ TEST_F(SignedRequestsTest, FiveHundredSignedRequestsWithPostgresAwayLeaveFiveHun
             "500");
   // What each client saw is what its row says.
   EXPECT_EQ(Rows(*service_, k + " AND status = 200"), served);
-  // The rest were 503: keys not looked up within auth.key_cache_ms before PostgreSQL stopped.
+  // The rest were 503: sent to a worker that had not looked the key up before PostgreSQL
+  // stopped (auth.key_grace_s).
   std::printf("signed requests served: %d of 500, PostgreSQL stopped for 200 of them\n", served);
 }
 
