@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -206,6 +209,26 @@ bool InRegion(const TextLine& line, PageRegion region, const std::vector<PageSiz
   return region == PageRegion::kTop ? centre < h * 0.45 : centre > h * 0.4;
 }
 
+// An amount in cents as the field reads it (after the OCR repairs), or nothing.
+std::optional<long> CentsOf(const FieldSpec& f, std::string raw) {
+  RepairAmount(raw, f.rules.currency);
+  auto m = NormaliseMoney(raw, f.rules.currency);
+  if (!m) return std::nullopt;
+  try {
+    return std::lround(std::stod(m->amount) * 100);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// "-12.05" for -1205.
+std::string CentsText(long cents) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%ld.%02ld", cents < 0 ? "-" : "", std::labs(cents) / 100,
+                std::labs(cents) % 100);
+  return buf;
+}
+
 class FieldFinder {
  public:
   FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
@@ -363,6 +386,153 @@ class FieldFinder {
     return out;
   }
 
+  // Checks money candidates against the amounts around them (see RuleHints::checks): a value
+  // equal to paid - change, or to a subtotal or total plus the adjustments printed under it,
+  // gains; one printed off the step (RM 33.92 for 33.90) loses; a checked value no label
+  // reached is added, where it is printed, else as computed.
+  void CrossCheck(const FieldSpec& f, std::vector<Candidate>& cands) const {
+    const RuleHints& h = f.hints;
+    if (h.checks.empty() && h.step_cents <= 0) return;
+    auto role_labels = [&](const char* role) {
+      auto it = h.checks.find(role);
+      return it == h.checks.end() ? std::vector<std::string>{} : it->second;
+    };
+    const std::vector<std::string> paid = role_labels("paid"), change = role_labels("change"),
+                                   subtotal = role_labels("subtotal"),
+                                   adjustment = role_labels("adjustment");
+    const std::vector<std::string> labels = AllLabels(h.labels);
+    const std::string pattern = PatternFor(f);
+    enum Role { kNone, kPaid, kChange, kSubtotal, kAdjustment, kTotal };
+    struct Amount {
+      const TextLine* line = nullptr;
+      Match match;
+      long cents = 0;
+      Role role = kNone;
+    };
+    std::vector<Amount> amounts;  // the last amount of each line that has one
+    for (const TextLine& line : lines_) {
+      auto matches = FindMatches(line, pattern, 0, line.text.size());
+      if (matches.empty()) continue;
+      Amount a;
+      a.line = &line;
+      a.match = matches.back();
+      auto cents = CentsOf(
+          f, Trim(std::string_view(line.text).substr(a.match.begin, a.match.end - a.match.begin)));
+      if (!cents) continue;
+      a.cents = *cents;
+      // The best reading among the roles' labels left of the amount names the line
+      // ("SERVICE CHARGE" over a fuzzy "CHANGE"; "CASH CHANGE" is change); ties go to change,
+      // paid, subtotal, total, adjustment in that order.
+      double best_quality = 0;
+      size_t best_length = 0;
+      auto consider = [&](Role role, const LabelMatch& m) {
+        if (!m.found || m.text_end > a.match.begin) return;
+        const size_t length = NormaliseLabel(m.label).size();
+        if (m.quality > best_quality + 0.05 ||
+            (m.quality > best_quality - 0.05 && length > best_length)) {
+          a.role = role;
+          best_quality = m.quality;
+          best_length = length;
+        }
+      };
+      consider(kChange, FindAnyLabel(line, change));
+      consider(kPaid, FindAnyLabel(line, paid));
+      consider(kSubtotal, FindAnyLabel(line, subtotal));
+      const LabelMatch total = FindAnyLabel(line, labels);
+      if (!Excluded(line, f, total)) consider(kTotal, total);
+      consider(kAdjustment, FindAnyLabel(line, adjustment));
+      amounts.push_back(a);
+    }
+    std::vector<long> derived;
+    std::map<long, std::set<int>> sources;  // the lines each derived value was computed from
+    for (size_t i = 0; i < amounts.size(); ++i) {
+      const Amount& a = amounts[i];
+      if (a.role == kChange) {
+        // The paid amount is on one of the few lines above.
+        for (size_t j = i; j-- > 0 && a.line->index - amounts[j].line->index <= 4;) {
+          if (amounts[j].role != kPaid) continue;
+          if (amounts[j].cents > a.cents) {
+            derived.push_back(amounts[j].cents - a.cents);
+            sources[derived.back()].insert({a.line->index, amounts[j].line->index});
+          }
+          break;
+        }
+      }
+      if (a.role == kSubtotal || a.role == kTotal) {
+        long sum = a.cents;
+        int steps = 0;
+        std::set<int> from = {a.line->index};
+        for (size_t j = i + 1; j < amounts.size() && amounts[j].role == kAdjustment &&
+                               amounts[j].line->index - amounts[j - 1].line->index <= 2;
+             ++j) {
+          sum += amounts[j].cents;
+          from.insert(amounts[j].line->index);
+          ++steps;
+        }
+        if (steps > 0 && sum > 0) {
+          derived.push_back(sum);
+          sources[sum].insert(from.begin(), from.end());
+        }
+      }
+    }
+    auto support = [&](long cents) {
+      return static_cast<int>(std::count(derived.begin(), derived.end(), cents));
+    };
+    // The same amount on two lines (TOTAL and CASH, TOTAL and NETT TOTAL) confirms it too.
+    auto repeated = [&](long cents) {
+      int lines = 0;
+      for (const Amount& a : amounts) {
+        if (a.cents == cents && a.role != kChange && a.role != kAdjustment) ++lines;
+      }
+      return lines >= 2 ? 1 : 0;
+    };
+    auto weight = [&](long cents) {
+      double w = 1.0 + 0.3 * std::min(2, support(cents) + repeated(cents));
+      // Off the step it cannot be what was paid in cash: most likely a digit misread.
+      if (h.step_cents > 0 && cents % h.step_cents != 0) w *= 0.4;
+      return w;
+    };
+    std::set<long> seen;
+    const size_t labelled = cands.size();
+    for (Candidate& c : cands) {
+      auto cents = CentsOf(f, c.raw);
+      if (!cents) continue;
+      seen.insert(*cents);
+      c.score *= weight(*cents);
+    }
+    // A checked value no label reached: where it is printed; else, as a reading of a labelled
+    // amount that differs from it in one digit ("37.00" for 31.00), in that amount's place.
+    for (long d : std::set<long>(derived.begin(), derived.end())) {
+      if (seen.count(d)) continue;
+      const Amount* printed = nullptr;
+      for (const Amount& a : amounts) {
+        // Not on a line it was computed from: CASH 20.00 less CHANGE 0.00 proves nothing.
+        if (a.cents == d && (a.role == kNone || a.role == kPaid) &&
+            !sources[d].count(a.line->index)) {
+          printed = &a;
+        }
+      }
+      if (printed != nullptr) {
+        Candidate c = Make(f, *printed->line, printed->match, LabelMatch{}, 1.0);
+        c.score *= weight(d);
+        cands.push_back(std::move(c));
+        continue;
+      }
+      const std::string text = CentsText(d);
+      for (size_t i = 0; i < labelled; ++i) {
+        auto cents = CentsOf(f, cands[i].raw);
+        if (!cents || cands[i].label.empty() || support(*cents) + repeated(*cents) > 0) continue;
+        const std::string read = CentsText(*cents);
+        if (read.size() != text.size() || EditDistance(read, text, 1) != 1) continue;
+        Candidate c = cands[i];
+        c.raw = text;
+        c.score = c.score / weight(*cents) * weight(d) * Validated(c, f);
+        cands.push_back(std::move(c));
+        break;
+      }
+    }
+  }
+
   // `anchor`: index of the line the block follows, or -1.
   std::vector<Candidate> Block(const FieldSpec& f, int anchor) const {
     std::vector<Candidate> out;
@@ -451,7 +621,7 @@ class FieldFinder {
       if (below.box.y - (line.box.y + line.box.h) > 3 * h) break;
       // A line with a label of its own ("CASH 20.00" under "TOTAL") holds another value.
       if (Excluded(below, f, LabelMatch{}) ||
-          FindAnyLabel(below, AllLabels(f.hints.labels)).found) {
+          FindAnyLabel(below, AllLabels(f.hints.labels)).found || HasCheckLabel(f, below)) {
         continue;
       }
       for (const Match& m : FindMatches(below, pattern, 0, below.text.size())) {
@@ -462,6 +632,16 @@ class FieldFinder {
         return;
       }
     }
+  }
+
+  // Whether the line carries a label of one of the field's checks (an exactly read "CASH",
+  // "ROUNDING ADJ"): its amount is another one.
+  static bool HasCheckLabel(const FieldSpec& f, const TextLine& line) {
+    for (const auto& [role, words] : f.hints.checks) {
+      LabelMatch m = FindAnyLabel(line, words);
+      if (m.found && m.quality >= 0.99) return true;
+    }
+    return false;
   }
 
   const std::vector<TextLine>& lines_;
@@ -684,6 +864,7 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
     switch (f.hints.locate) {
       case LocateStrategy::kLabel:
         cands = finder.ByLabel(f);
+        if (f.rules.type == FieldType::kMoney) finder.CrossCheck(f, cands);
         break;
       case LocateStrategy::kPattern:
         cands = finder.ByPattern(f);

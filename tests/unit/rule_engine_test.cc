@@ -93,6 +93,55 @@ TEST(RuleEngineTest, FindsReceiptFieldsAndSkipsExcludedLabels) {
   EXPECT_GT(Get(r, "total").box.x, 100);
 }
 
+// Receipt lines for a total's cross-checks: a company line, then `lines`.
+RuleExtraction ReceiptTotal(std::vector<std::string> lines) {
+  lines.insert(lines.begin(), {"ACME TRADING SDN BHD", "DATE : 03/04/2018"});
+  return ExtractWithRules(Receipt(), {Page(lines)});
+}
+
+TEST(TotalChecksTest, PaidLessChangeCorrectsOneMisreadDigitOfTheTotal) {
+  RuleExtraction r =
+      ReceiptTotal({"Total Amount:     37.00", "Cash Received   101.00", "Change :         70.00"});
+  EXPECT_EQ(Get(r, "total").value.raw, "31.00");
+  EXPECT_EQ(Get(r, "total").label, "TOTAL AMOUNT");
+  // Paid less change two digits away from the total read is no correction of it.
+  r = ReceiptTotal({"Total Amount:     37.00", "Cash Received   100.00", "Change :  20.00"});
+  EXPECT_EQ(Get(r, "total").value.raw, "37.00");
+  // Nor is it taken when the total is confirmed by a second line with the same amount.
+  r = ReceiptTotal({"Total Amount: $8.60", "Nett Total: $8.60", "CASH $2.60", "Change $0.00"});
+  EXPECT_EQ(Get(r, "total").value.raw, "$8.60");
+}
+
+TEST(TotalChecksTest, AnAmountOffTheCashStepLosesToTheRoundedOne) {
+  // The rounded total printed without a label is found by total + rounding.
+  RuleExtraction r =
+      ReceiptTotal({"TOTAL RM 60.31", "ROUNDING ADJ  -0.01", "RM 60.30", "Thank you"});
+  EXPECT_EQ(Get(r, "total").value.raw, "60.30");
+  // With nothing to check it against, the total is taken as read.
+  r = ReceiptTotal({"TOTAL RM 60.31", "Thank you"});
+  EXPECT_EQ(Get(r, "total").value.raw, "60.31");
+}
+
+TEST(TotalChecksTest, SubtotalPlusChargesFindsATotalWhoseLabelIsMisread) {
+  // "SERVICE CHARGE" is an adjustment, not a fuzzy "CHANGE"; "TOR:" matches no total label.
+  RuleExtraction r = ReceiptTotal({"Sub Total :   RM 68.87", "Service Charge ; RM 0.00",
+                                   "GST 6% :  RM 4.13", "TOR: RM 73.00", "Thank you"});
+  EXPECT_EQ(Get(r, "total").value.raw, "73.00");
+  // A sum printed nowhere is not made up.
+  r = ReceiptTotal({"Sub Total :   RM 68.87", "Service Charge ; RM 0.00", "GST 6% :  RM 4.13",
+                    "TOR: RM 75.00", "Thank you"});
+  EXPECT_FALSE(Get(r, "total").found);
+}
+
+TEST(TotalChecksTest, ChecksAreForMoneyFieldsOnly) {
+  EXPECT_THROW(ParseTemplate(R"({"document_type":"t","fields":[{"name":"n","type":"text",
+    "rules":{"locate":"label","labels":["NAME"],"checks":{"paid":["CASH"]}}}]})"),
+               std::exception);
+  EXPECT_THROW(ParseTemplate(R"({"document_type":"t","fields":[{"name":"n","type":"money",
+    "rules":{"locate":"label","labels":["TOTAL"],"checks":{"tip":["TIP"]}}}]})"),
+               std::exception);
+}
+
 TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
   Template t = ParseTemplate(R"({"document_type":"t","fields":[
     {"name":"invoice_no","type":"id","required":true,"rules":{"locate":"label",
