@@ -229,6 +229,16 @@ std::string CentsText(long cents) {
   return buf;
 }
 
+// The text before a registration number printed after a name: "AEON CO. (M) BHD (126926-8) ;"
+// is "AEON CO. (M) BHD ". A text that is only the number stays as it is.
+std::string WithoutRegistration(const std::string& text) {
+  static const std::regex kRegistration(
+      R"(\(\s*[A-Z]{0,3}[ :.]*\d[\d ]{3,}[-\dA-Z ]*\)?[^A-Za-z0-9]*$)", std::regex::icase);
+  std::smatch m;
+  if (!std::regex_search(text, m, kRegistration) || m.position(0) == 0) return text;
+  return text.substr(0, static_cast<size_t>(m.position(0)));
+}
+
 class FieldFinder {
  public:
   FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
@@ -308,7 +318,7 @@ class FieldFinder {
       if (line.page != 0) break;
       if (!InRegion(line, f.hints.region, sizes_) || rank >= 12) break;
       int letters = 0, digits = 0, others = 0;
-      for (unsigned char c : line.text) {
+      for (unsigned char c : WithoutRegistration(line.text)) {
         if (std::isalpha(c) || c >= 0x80) {
           ++letters;
         } else if (std::isdigit(c)) {
@@ -374,8 +384,20 @@ class FieldFinder {
           box = UnionBox(previous->box, box);
         }
       }
+      // A name ending in '&' goes on on the next line ("HARDWARE &" / "ELECTRICAL").
+      if (!text.empty() && text.back() == '&' &&
+          static_cast<size_t>(line.index) + 1 < lines_.size()) {
+        const TextLine& next = lines_[line.index + 1];
+        const std::string more = TrimPunctuation(WithoutRegistration(next.text));
+        if (next.page == line.page && std::count_if(more.begin(), more.end(), [](unsigned char ch) {
+                                        return std::isalpha(ch);
+                                      }) >= 3) {
+          text += " " + more;
+          box = UnionBox(box, next.box);
+        }
+      }
       Candidate c;
-      c.raw = text;
+      c.raw = TrimPunctuation(WithoutRegistration(text));
       c.box = box;
       c.page = line.page;
       c.line = line.index;

@@ -142,6 +142,22 @@ TEST(TotalChecksTest, ChecksAreForMoneyFieldsOnly) {
                std::exception);
 }
 
+TEST(CompanyRulesTest, DropsATrailingRegistrationNumberAndJoinsANameEndingInAmpersand) {
+  // The registration number would make the line look like a number, not a name.
+  RuleExtraction r = ExtractWithRules(
+      Receipt(), {Page({"~ AEON CO. (M) BHD (126926-8) ; ,", "3RD FLR, AEON TAMAN MALURI",
+                        "JLN JEJAKA, 55100 KUALA LUMPUR"})});
+  EXPECT_EQ(Get(r, "company").value.raw, "AEON CO. (M) BHD");
+  r = ExtractWithRules(
+      Receipt(),
+      {Page({"HOME MASTER HARDWARE &", "ELECTRICAL", "NO.113G, JALAN SETIA, 40170 SHAH ALAM"})});
+  EXPECT_EQ(Get(r, "company").value.raw, "HOME MASTER HARDWARE & ELECTRICAL");
+  // A name not ending in '&' stays on its line; a bracket without a number stays in it.
+  r = ExtractWithRules(Receipt(), {Page({"MR D.I.Y. (M) SDN BHD", "(TESCO PUTRA NILAI)",
+                                         "LOT 1851-A, JALAN KPB 6, 43300 SERI KEMBANGAN"})});
+  EXPECT_EQ(Get(r, "company").value.raw, "MR D.I.Y. (M) SDN BHD");
+}
+
 TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
   Template t = ParseTemplate(R"({"document_type":"t","fields":[
     {"name":"invoice_no","type":"id","required":true,"rules":{"locate":"label",
