@@ -565,7 +565,17 @@ class FieldFinder {
       for (const std::string& k : f.hints.keywords) {
         if (FindLabel(line, k).found) return true;
       }
-      return std::regex_search(line.text, kPostcode);
+      // A house number and a comma open an address ("109, SS21/1A,", "K3-113, JL IBRAHIM").
+      static const std::regex kHouseNumber(R"(^\W*(?:NO\.?\s*)?[A-Z]?\d+[A-Z]?(?:-\d+[A-Z]?)*\s*,)",
+                                           std::regex::icase);
+      return std::regex_search(line.text, kPostcode) || std::regex_search(line.text, kHouseNumber);
+    };
+    // A branch name in brackets under the address is printed as part of it:
+    // "(MR DIY TESCO TERBAU)".
+    auto bracketed = [](const TextLine& line) {
+      const std::string t = Trim(line.text);
+      return t.size() > 4 && t.front() == '(' && t.back() == ')' &&
+             std::none_of(t.begin(), t.end(), [](unsigned char ch) { return std::isdigit(ch); });
     };
     size_t start = anchor >= 0 ? static_cast<size_t>(anchor) + 1 : 0;
     int skipped = 0;
@@ -585,6 +595,10 @@ class FieldFinder {
         continue;
       }
       if (stop || static_cast<int>(taken.size()) >= f.hints.max_lines) break;
+      if (bracketed(line)) {
+        taken.push_back(&line);
+        break;
+      }
       const std::string& prev = taken.back()->text;
       const bool continues = keyword || line.text.find(',') != std::string::npos ||
                              (!prev.empty() && prev.back() == ',');
@@ -598,9 +612,11 @@ class FieldFinder {
       std::string kept;
       std::istringstream words(line->text);
       for (std::string word; words >> word;) {
-        const bool noise = std::none_of(word.begin(), word.end(), [](unsigned char ch) {
-          return std::isalnum(ch) || ch == '&' || ch >= 0x80;
-        });
+        const bool noise = std::none_of(word.begin(), word.end(),
+                                        [](unsigned char ch) {
+                                          return std::isalnum(ch) || ch == '&' || ch >= 0x80;
+                                        }) ||
+                           TrimPunctuation(word).empty();
         if (!noise) kept += (kept.empty() ? "" : " ") + word;
       }
       if (!kept.empty()) c.raw += (c.raw.empty() ? "" : " ") + kept;

@@ -158,6 +158,27 @@ TEST(CompanyRulesTest, DropsATrailingRegistrationNumberAndJoinsANameEndingInAmpe
   EXPECT_EQ(Get(r, "company").value.raw, "MR D.I.Y. (M) SDN BHD");
 }
 
+TEST(AddressRulesTest, AHouseNumberOpensTheBlockAndABracketedBranchEndsIt) {
+  RuleExtraction r = ExtractWithRules(
+      Receipt(), {Page({"THREE STOOGES SDN BHD", "109, SS21/1A,", "DAMANSARA UTAMA",
+                        "GST ID : 001661886464", "TOTAL 12.00"})});
+  EXPECT_EQ(Get(r, "address").value.raw, "109, SS21/1A, DAMANSARA UTAMA");
+  // A number without a comma after it opens nothing.
+  r = ExtractWithRules(Receipt(), {Page({"THREE STOOGES SDN BHD", "109 SS21/1A", "DAMANSARA UTAMA",
+                                         "GST ID : 001661886464", "TOTAL 12.00"})});
+  EXPECT_FALSE(Get(r, "address").found);
+  r = ExtractWithRules(
+      Receipt(), {Page({"MR D.I.Y. (JOHOR) SDN BHD", "— LOT 1851-A, JALAN KPB 6, \xe2\x80\x94",
+                        "43300 SERI KEMBANGAN, SELANGOR", "(MR DIY TESCO TERBAU)", "INVOICE"})});
+  EXPECT_EQ(Get(r, "address").value.raw,
+            "LOT 1851-A, JALAN KPB 6, 43300 SERI KEMBANGAN, SELANGOR (MR DIY TESCO TERBAU)");
+  // A bracket with a number in it is a registration, not a branch.
+  r = ExtractWithRules(Receipt(),
+                       {Page({"MR D.I.Y. (JOHOR) SDN BHD", "LOT 1851-A, JALAN KPB 6,",
+                              "43300 SERI KEMBANGAN, SELANGOR", "(860671-D)", "INVOICE"})});
+  EXPECT_EQ(Get(r, "address").value.raw, "LOT 1851-A, JALAN KPB 6, 43300 SERI KEMBANGAN, SELANGOR");
+}
+
 TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
   Template t = ParseTemplate(R"({"document_type":"t","fields":[
     {"name":"invoice_no","type":"id","required":true,"rules":{"locate":"label",
