@@ -239,6 +239,29 @@ std::string WithoutRegistration(const std::string& text) {
   return text.substr(0, static_cast<size_t>(m.position(0)));
 }
 
+// A hyphen OCR read for the space before a legal-form word ("INTERNATIONAL-SDN BHD") is a
+// space again. Only whole keywords of letters, after a letter.
+std::string SpaceBeforeKeyword(std::string text, const std::vector<std::string>& keywords) {
+  for (const std::string& k : keywords) {
+    const std::string word = NormaliseLabel(k);
+    if (word.size() < 3 || !std::all_of(word.begin(), word.end(), [](unsigned char c) {
+          return std::isalpha(c) || c == ' ';
+        })) {
+      continue;
+    }
+    const std::string first = word.substr(0, word.find(' '));
+    for (size_t at = text.find('-'); at != std::string::npos; at = text.find('-', at + 1)) {
+      const size_t end = at + 1 + first.size();
+      if (at == 0 || !std::isalpha(static_cast<unsigned char>(text[at - 1])) || end > text.size() ||
+          (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end])))) {
+        continue;
+      }
+      if (NormaliseLabel(text.substr(at + 1, first.size())) == first) text[at] = ' ';
+    }
+  }
+  return text;
+}
+
 class FieldFinder {
  public:
   FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
@@ -304,7 +327,16 @@ class FieldFinder {
       if (Excluded(line, f, label)) continue;
       for (const Match& m : matches) {
         if (label.found && m.begin < label.text_end && label.text_begin < m.end) continue;
-        out.push_back(Make(f, line, m, label, label_weight));
+        double weight = label_weight;
+        // A date followed by a time of day is the moment of the sale, not a number that
+        // looks like a date ("TAXINV :002-155 19/03/16" against "18/03/18 09:03").
+        static const std::regex kTime(R"(^\s*[,;]?\s*\d{1,2}[:.]\d{2}(?!\d))");
+        if (f.rules.type == FieldType::kDate &&
+            std::regex_search(line.text.cbegin() + static_cast<std::ptrdiff_t>(m.end),
+                              line.text.cend(), kTime)) {
+          weight *= 1.3;
+        }
+        out.push_back(Make(f, line, m, label, weight));
       }
     }
     return out;
@@ -384,6 +416,7 @@ class FieldFinder {
           box = UnionBox(previous->box, box);
         }
       }
+      text = SpaceBeforeKeyword(text, f.hints.keywords);
       // A name ending in '&' goes on on the next line ("HARDWARE &" / "ELECTRICAL").
       if (!text.empty() && text.back() == '&' &&
           static_cast<size_t>(line.index) + 1 < lines_.size()) {
@@ -442,19 +475,16 @@ class FieldFinder {
           f, Trim(std::string_view(line.text).substr(a.match.begin, a.match.end - a.match.begin)));
       if (!cents) continue;
       a.cents = *cents;
-      // The best reading among the roles' labels left of the amount names the line
-      // ("SERVICE CHARGE" over a fuzzy "CHANGE"; "CASH CHANGE" is change); ties go to change,
-      // paid, subtotal, total, adjustment in that order.
-      double best_quality = 0;
-      size_t best_length = 0;
+      // The role whose label reads best over the most text left of the amount names the
+      // line: "SERVICE CHARGE" over a fuzzy "CHANGE", "CASH SHANGE" as "CASH CHANGE" over
+      // "CASH"; ties go to change, paid, subtotal, total, adjustment in that order.
+      double best = 0;
       auto consider = [&](Role role, const LabelMatch& m) {
         if (!m.found || m.text_end > a.match.begin) return;
-        const size_t length = NormaliseLabel(m.label).size();
-        if (m.quality > best_quality + 0.05 ||
-            (m.quality > best_quality - 0.05 && length > best_length)) {
+        const double weight = m.quality * static_cast<double>(NormaliseLabel(m.label).size());
+        if (weight > best + 1e-9) {
           a.role = role;
-          best_quality = m.quality;
-          best_length = length;
+          best = weight;
         }
       };
       consider(kChange, FindAnyLabel(line, change));

@@ -133,6 +133,17 @@ TEST(TotalChecksTest, SubtotalPlusChargesFindsATotalWhoseLabelIsMisread) {
   EXPECT_FALSE(Get(r, "total").found);
 }
 
+TEST(TotalChecksTest, FindsAnUnlabelledTotalAsCashLessAMisreadChangeLabel) {
+  // "TLiRM" is no label; "CASH SHANGE" reads best as "CASH CHANGE", so 100.00 - 71.40 is
+  // checked against the amounts printed, "28 .60" among them.
+  RuleExtraction r = ReceiptTotal(
+      {"1 FISH BALL 1.20", "TLiRM 28 .60", "CASH 100.00", "CASH SHANGE 71.40", "THANK YOU"});
+  EXPECT_EQ(Get(r, "total").value.raw, "28.60");
+  // Without the change line nothing confirms 28.60 and no total is claimed.
+  r = ReceiptTotal({"1 FISH BALL 1.20", "TLiRM 28 .60", "CASH 100.00", "THANK YOU"});
+  EXPECT_FALSE(Get(r, "total").found);
+}
+
 TEST(TotalChecksTest, ChecksAreForMoneyFieldsOnly) {
   EXPECT_THROW(ParseTemplate(R"({"document_type":"t","fields":[{"name":"n","type":"text",
     "rules":{"locate":"label","labels":["NAME"],"checks":{"paid":["CASH"]}}}]})"),
@@ -177,6 +188,26 @@ TEST(AddressRulesTest, AHouseNumberOpensTheBlockAndABracketedBranchEndsIt) {
                        {Page({"MR D.I.Y. (JOHOR) SDN BHD", "LOT 1851-A, JALAN KPB 6,",
                               "43300 SERI KEMBANGAN, SELANGOR", "(860671-D)", "INVOICE"})});
   EXPECT_EQ(Get(r, "address").value.raw, "LOT 1851-A, JALAN KPB 6, 43300 SERI KEMBANGAN, SELANGOR");
+}
+
+TEST(CompanyRulesTest, AHyphenReadForTheSpaceBeforeALegalFormIsASpace) {
+  RuleExtraction r = ExtractWithRules(
+      Receipt(), {Page({"UNIHAKKA INTERNATIONAL-SDN BHD", "12, Jalan Tampoi 7/4, 81200 Johor"})});
+  EXPECT_EQ(Get(r, "company").value.raw, "UNIHAKKA INTERNATIONAL SDN BHD");
+  // A hyphen inside a word that only begins like a legal form stays.
+  r = ExtractWithRules(Receipt(), {Page({"CO-SDNX TRADING", "12, Jalan Tampoi 7/4, 81200 Johor"})});
+  EXPECT_EQ(Get(r, "company").value.raw, "CO-SDNX TRADING");
+}
+
+TEST(DateRulesTest, ADateFollowedByATimeOfDayWins) {
+  RuleExtraction r =
+      ExtractWithRules(Receipt(), {Page({"PASAR MINI JIN SENG", "TAXINV :002-1550040 19/03/16",
+                                         "18/03/18 09:03 #002", "TOTAL 28.60"})});
+  EXPECT_EQ(Get(r, "date").value.raw, "18/03/18");
+  // Without a time the first date stays the one taken.
+  r = ExtractWithRules(Receipt(), {Page({"PASAR MINI JIN SENG", "TAXINV :002-1550040 19/03/16",
+                                         "18/03/18 #002", "TOTAL 28.60"})});
+  EXPECT_EQ(Get(r, "date").value.raw, "19/03/16");
 }
 
 TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
