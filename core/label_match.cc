@@ -29,7 +29,7 @@ std::string NormToken(std::string_view s) {
 
 // Adds the tokens of one word (split after each ':' with text behind it) at `offset` in the
 // line text.
-void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box,
+void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box, float confidence,
                    std::vector<LineToken>& out) {
   size_t start = 0;
   while (start < word.size()) {
@@ -45,6 +45,7 @@ void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box,
     t.end = offset + end;
     // A split word's parts share its box, narrowed by their share of its characters.
     t.box = box;
+    t.confidence = confidence;
     if (word.size() > 0 && (start > 0 || end < word.size())) {
       t.box.x = box.x + static_cast<int>(box.w * start / word.size());
       t.box.w = std::max(1, static_cast<int>(box.w * (end - start) / word.size()));
@@ -127,7 +128,7 @@ TextLine PrepareLine(std::string_view text, const PixelBox& box) {
     while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
     size_t j = i;
     while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
-    if (j > i) AddWordTokens(text.substr(i, j - i), i, box, line.tokens);
+    if (j > i) AddWordTokens(text.substr(i, j - i), i, box, 100, line.tokens);
     i = j;
   }
   return line;
@@ -154,7 +155,7 @@ std::vector<TextLine> PrepareLines(const std::vector<OcrPage>& pages) {
             if (!line.text.empty()) line.text.push_back(' ');
             size_t offset = line.text.size();
             line.text += w.text;
-            AddWordTokens(w.text, offset, w.box, line.tokens);
+            AddWordTokens(w.text, offset, w.box, w.confidence, line.tokens);
           }
         }
         page_lines.push_back(std::move(line));

@@ -72,6 +72,7 @@ struct Candidate {
   double score = 0;
   std::string label;
   TypedValue value;
+  float word_confidence = 100;  // the least OCR confidence of the words read for the value
 };
 
 struct Match {
@@ -262,6 +263,24 @@ std::string SpaceBeforeKeyword(std::string text, const std::vector<std::string>&
   return text;
 }
 
+// The least OCR confidence among the words of `lines` that appear in `value` (words a rule
+// rewrote, like "SON" spelt "SDN", and specks left out do not count); 100 when none does.
+float WordConfidence(const std::vector<const TextLine*>& lines, const std::string& value) {
+  std::string upper = value;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  float least = 100;
+  for (const TextLine* line : lines) {
+    for (const LineToken& t : line->tokens) {
+      if (std::none_of(t.norm.begin(), t.norm.end(),
+                       [](unsigned char ch) { return std::isalnum(ch); })) {
+        continue;
+      }
+      if (upper.find(t.norm) != std::string::npos) least = std::min(least, t.confidence);
+    }
+  }
+  return least;
+}
+
 class FieldFinder {
  public:
   FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
@@ -393,6 +412,7 @@ class FieldFinder {
       }
       std::string text = TrimPunctuation(line.text);
       PixelBox box = line.box;
+      std::vector<const TextLine*> used = {&line};
       if (keyword.found) {
         const LabelMatch& m = keyword;
         score += 0.6;
@@ -414,6 +434,7 @@ class FieldFinder {
         if (outside < 3 && previous != nullptr) {
           text = TrimPunctuation(previous->text) + " " + text;
           box = UnionBox(previous->box, box);
+          used.push_back(previous);
         }
       }
       text = SpaceBeforeKeyword(text, f.hints.keywords);
@@ -427,10 +448,12 @@ class FieldFinder {
                                       }) >= 3) {
           text += " " + more;
           box = UnionBox(box, next.box);
+          used.push_back(&next);
         }
       }
       Candidate c;
       c.raw = TrimPunctuation(WithoutRegistration(text));
+      c.word_confidence = WordConfidence(used, c.raw);
       c.box = box;
       c.page = line.page;
       c.line = line.index;
@@ -578,6 +601,7 @@ class FieldFinder {
         if (read.size() != text.size() || EditDistance(read, text, 1) != 1) continue;
         Candidate c = cands[i];
         c.raw = text;
+        c.word_confidence = 100;  // read again by the check
         c.score = c.score / weight(*cents) * weight(d) * Validated(c, f);
         cands.push_back(std::move(c));
         break;
@@ -654,6 +678,7 @@ class FieldFinder {
     }
     c.page = taken.front()->page;
     c.line = taken.front()->index;
+    c.word_confidence = WordConfidence(taken, c.raw);
     c.score = 0.9 * Validated(c, f);
     out.push_back(std::move(c));
     return out;
@@ -667,6 +692,10 @@ class FieldFinder {
     if (f.rules.type == FieldType::kMoney) RepairAmount(c.raw, f.rules.currency);
     if (f.rules.type == FieldType::kDate) RepairNumericDate(c.raw);
     c.box = BoxOf(line, m.begin, m.end);
+    for (const LineToken& t : line.tokens) {
+      if (t.end > m.begin && t.begin < m.end)
+        c.word_confidence = std::min(c.word_confidence, t.confidence);
+    }
     c.page = line.page;
     c.line = line.index;
     c.offset = m.begin;
@@ -976,6 +1005,9 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
     }
     const Candidate* pick = Choose(cands, f.hints.prefer);
     if (pick == nullptr) continue;
+    // The line still places the fields after it (an address under a doubtful name).
+    line_of[f.name] = pick->line;
+    if (pick->word_confidence < static_cast<float>(f.hints.min_word_confidence)) continue;
     out.found = true;
     out.value = pick->value;
     out.box = pick->box;
@@ -986,7 +1018,6 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
       if (l.index == pick->line) ocr = l.confidence > 0 ? l.confidence / 100.0 : 1.0;
     }
     out.confidence = std::clamp(std::min(1.0, pick->score) * (0.5 + 0.5 * ocr), 0.0, 1.0);
-    line_of[f.name] = pick->line;
   }
   if (t.key_values) result.key_values = FindKeyValuePairs(pages);
   return result;

@@ -71,6 +71,9 @@ struct RuleHints {
   // Money fields: the smallest step of a payable amount in cents (5 where cash is rounded to
   // 0.05); 0 = any. Amounts off the step lose against those on it.
   int step_cents = 0;
+  // A value with a word OCR read with less confidence than this (0..100) is likely misread
+  // and is not returned: the field is missing (and `auto` asks the LLM for it). 0 = any.
+  int min_word_confidence = 0;
 };
 
 struct FieldSpec {

@@ -210,6 +210,30 @@ TEST(DateRulesTest, ADateFollowedByATimeOfDayWins) {
   EXPECT_EQ(Get(r, "date").value.raw, "19/03/16");
 }
 
+TEST(WordConfidenceTest, AValueWithADoubtfulWordIsMissingButStillPlacesTheFieldsAfterIt) {
+  OcrPage page = Page({"BOOK TA .K (TAMAN DAYA) SDN BHD", "NO.53 JALAN SAGU 18,",
+                       "81100 JOHOR BAHRU, JOHOR", "TEL 07-123 4567", "TOTAL 9.00"});
+  RuleExtraction r = ExtractWithRules(Receipt(), {page});
+  EXPECT_EQ(Get(r, "company").value.raw, "BOOK TA .K (TAMAN DAYA) SDN BHD");
+  EXPECT_EQ(Get(r, "address").value.raw, "NO.53 JALAN SAGU 18, 81100 JOHOR BAHRU, JOHOR");
+  // "SAGU" read with 40 % confidence: below the address's 55, above nothing else's.
+  page.blocks[0].lines[1].words[2].confidence = 40;
+  // "TA" read with 30 %: the name is not returned, yet the address is still found under it.
+  page.blocks[0].lines[0].words[1].confidence = 30;
+  r = ExtractWithRules(Receipt(), {page});
+  EXPECT_FALSE(Get(r, "company").found);
+  EXPECT_FALSE(Get(r, "address").found);
+  page.blocks[0].lines[1].words[2].confidence = 60;
+  r = ExtractWithRules(Receipt(), {page});
+  EXPECT_EQ(Get(r, "address").value.raw, "NO.53 JALAN SAGU 18, 81100 JOHOR BAHRU, JOHOR");
+  // A doubtful word elsewhere on the page does not count.
+  page.blocks[0].lines[0].words[1].confidence = 90;
+  page.blocks[0].lines[4].words[0].confidence = 10;
+  r = ExtractWithRules(Receipt(), {page});
+  EXPECT_TRUE(Get(r, "company").found);
+  EXPECT_EQ(Get(r, "total").value.raw, "9.00");
+}
+
 TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
   Template t = ParseTemplate(R"({"document_type":"t","fields":[
     {"name":"invoice_no","type":"id","required":true,"rules":{"locate":"label",
