@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 namespace scanline {
 namespace {
@@ -98,7 +99,10 @@ std::string NormaliseLabel(std::string_view text) {
 int EditDistance(std::string_view a, std::string_view b, int limit) {
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > limit) return limit + 1;
-  std::vector<int> prev(m + 1), cur(m + 1);
+  // Called for every label against every window of every line: the rows are reused.
+  thread_local std::vector<int> prev, cur;
+  prev.assign(m + 1, 0);
+  cur.assign(m + 1, 0);
   for (int j = 0; j <= m; ++j) prev[j] = j;
   for (int i = 1; i <= n; ++i) {
     cur[0] = i;
@@ -177,27 +181,43 @@ std::vector<TextLine> PrepareLines(const std::vector<OcrPage>& pages) {
 
 LabelMatch FindLabel(const TextLine& line, std::string_view label) {
   LabelMatch best;
-  std::vector<std::string> parts;
-  {
+  // Labels come from templates, a bounded set: each is split and squashed once per thread.
+  struct Parsed {
+    size_t parts = 0;
+    std::string target;  // the parts without spaces
+  };
+  thread_local std::map<std::string, Parsed, std::less<>> parsed;
+  auto it = parsed.find(label);
+  if (it == parsed.end()) {
+    Parsed p;
     std::string norm = NormaliseLabel(label);
     size_t i = 0;
     while (i <= norm.size()) {
       size_t j = norm.find(' ', i);
       if (j == std::string::npos) j = norm.size();
-      if (j > i) parts.push_back(norm.substr(i, j - i));
+      if (j > i) {
+        ++p.parts;
+        p.target += norm.substr(i, j - i);
+      }
       i = j + 1;
     }
+    if (parsed.size() > 4096) parsed.clear();
+    it = parsed.emplace(std::string(label), std::move(p)).first;
   }
-  if (parts.empty()) return best;
-  std::string target;
-  for (const auto& p : parts) target += p;
+  if (it->second.parts == 0) return best;
+  const std::string& target = it->second.target;
   const int allowed = AllowedEdits(target.size());
-  const size_t k = parts.size();
+  const size_t k = it->second.parts;
   const size_t n = line.tokens.size();
   for (size_t b = 0; b < n; ++b) {
     if (line.tokens[b].norm.empty()) continue;
     for (size_t len = (k > 1 ? k - 1 : 1); len <= k + 1 && b + len <= n; ++len) {
       if (line.tokens[b + len - 1].norm.empty()) continue;
+      // Windows whose length alone puts them out of reach are not compared.
+      size_t window_size = 0;
+      for (size_t i = b; i < b + len; ++i) window_size += line.tokens[i].norm.size();
+      if (window_size > target.size() + allowed) break;
+      if (window_size + allowed < target.size()) continue;
       std::string window = Concat(line.tokens, b, b + len);
       int d = EditDistance(window, target, allowed);
       if (d > allowed) continue;
