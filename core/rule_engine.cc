@@ -281,6 +281,63 @@ float WordConfidence(const std::vector<const TextLine*>& lines, const std::strin
   return least;
 }
 
+// OCR repairs of one word of an address, only where the word fits a known shape:
+//  - a postcode, five characters with at least three digits, whose others are letters OCR
+//    reads for digits ("S3000" -> "53000", "4O170" -> "40170");
+//  - a word of five or more letters one substitution away from exactly one word of the
+//    lexicon (the field's keywords: "JAIAN" -> "JALAN", "MALAYSTA" -> "MALAYSIA"), spelt in
+//    the word's case.
+// Punctuation around the word stays.
+std::string RepairAddressWord(const std::string& word, const std::set<std::string>& lexicon) {
+  size_t b = 0, e = word.size();
+  while (b < e && std::ispunct(static_cast<unsigned char>(word[b]))) ++b;
+  while (e > b && std::ispunct(static_cast<unsigned char>(word[e - 1]))) --e;
+  std::string core = word.substr(b, e - b);
+  if (core.size() == 5) {
+    static const std::map<char, char> kDigitFor = {{'S', '5'}, {'O', '0'}, {'o', '0'},
+                                                   {'D', '0'}, {'Q', '0'}, {'I', '1'},
+                                                   {'l', '1'}, {'B', '8'}, {'Z', '2'}};
+    int digits = 0;
+    bool fits = true;
+    for (char c : core) {
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        ++digits;
+      } else if (!kDigitFor.count(c)) {
+        fits = false;
+      }
+    }
+    if (fits && digits >= 3 && digits < 5) {
+      for (char& c : core) {
+        if (!std::isdigit(static_cast<unsigned char>(c))) c = kDigitFor.at(c);
+      }
+      return word.substr(0, b) + core + word.substr(e);
+    }
+  }
+  if (core.size() < 5 ||
+      !std::all_of(core.begin(), core.end(), [](unsigned char c) { return std::isalpha(c); })) {
+    return word;
+  }
+  std::string upper = core;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (lexicon.count(upper)) return word;
+  const std::string* only = nullptr;
+  for (const std::string& w : lexicon) {
+    if (w.size() != upper.size() || EditDistance(w, upper, 1) != 1) continue;
+    if (only != nullptr) return word;  // two words fit: no way to tell
+    only = &w;
+  }
+  if (only == nullptr) return word;
+  std::string fixed = *only;
+  const bool all_upper =
+      std::none_of(core.begin(), core.end(), [](unsigned char c) { return std::islower(c); });
+  if (!all_upper) {
+    for (size_t i = 1; i < fixed.size(); ++i) {
+      fixed[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(fixed[i])));
+    }
+  }
+  return word.substr(0, b) + fixed + word.substr(e);
+}
+
 class FieldFinder {
  public:
   FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
@@ -612,6 +669,15 @@ class FieldFinder {
   // `anchor`: index of the line the block follows, or -1.
   std::vector<Candidate> Block(const FieldSpec& f, int anchor) const {
     std::vector<Candidate> out;
+    std::set<std::string> lexicon;  // the words of the field's keywords
+    for (const std::string& k : f.hints.keywords) {
+      std::istringstream words(NormaliseLabel(k));
+      for (std::string w; words >> w;) {
+        if (std::all_of(w.begin(), w.end(), [](unsigned char ch) { return std::isalpha(ch); })) {
+          lexicon.insert(w);
+        }
+      }
+    }
     const std::vector<std::string> stops = AllLabels(f.hints.exclude_labels);
     // Five digits standing alone (a postcode), not a registration number "(12345-X)".
     static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
@@ -671,7 +737,7 @@ class FieldFinder {
                                           return std::isalnum(ch) || ch == '&' || ch >= 0x80;
                                         }) ||
                            TrimPunctuation(word).empty();
-        if (!noise) kept += (kept.empty() ? "" : " ") + word;
+        if (!noise) kept += (kept.empty() ? "" : " ") + RepairAddressWord(word, lexicon);
       }
       if (!kept.empty()) c.raw += (c.raw.empty() ? "" : " ") + kept;
       c.box = UnionBox(c.box, line->box);

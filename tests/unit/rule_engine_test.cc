@@ -210,6 +210,20 @@ TEST(DateRulesTest, ADateFollowedByATimeOfDayWins) {
   EXPECT_EQ(Get(r, "date").value.raw, "19/03/16");
 }
 
+TEST(AddressRulesTest, RepairsPostcodesAndStreetWordsOnlyWhereTheyFitAKnownShape) {
+  RuleExtraction r =
+      ExtractWithRules(Receipt(), {Page({"KEDAI ACME SDN BHD", "425, Jaian PAHANG, SETAPAK,",
+                                         "S3000 KUALA LUMPUR, MALAYSTA.", "TEL 03-1234 5678"})});
+  EXPECT_EQ(Get(r, "address").value.raw,
+            "425, Jalan PAHANG, SETAPAK, 53000 KUALA LUMPUR, MALAYSIA.");
+  // Not a postcode (too few digits), not one substitution from a single known word, or a
+  // known word already: left as read.
+  r = ExtractWithRules(Receipt(), {Page({"KEDAI ACME SDN BHD", "425, JALAN PAHANG, SETAPAK,",
+                                         "SS2OO 53000 KUALA LUMPUR, TAMPOL", "TEL 03-1234 5678"})});
+  EXPECT_EQ(Get(r, "address").value.raw,
+            "425, JALAN PAHANG, SETAPAK, SS2OO 53000 KUALA LUMPUR, TAMPOL");
+}
+
 TEST(WordConfidenceTest, AValueWithADoubtfulWordIsMissingButStillPlacesTheFieldsAfterIt) {
   OcrPage page = Page({"BOOK TA .K (TAMAN DAYA) SDN BHD", "NO.53 JALAN SAGU 18,",
                        "81100 JOHOR BAHRU, JOHOR", "TEL 07-123 4567", "TOTAL 9.00"});
