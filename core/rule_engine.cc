@@ -811,6 +811,66 @@ class FieldFinder {
   const std::vector<PageSize>& sizes_;
 };
 
+// Two invalid readings of one numeric date ("36/03/2018" and "30/83/2018", the date printed
+// twice) make a valid one when each part that differs is valid in just one of them: the day
+// from the one, the month from the other.
+void MergeDateReadings(const FieldSpec& f, std::vector<Candidate>& cands) {
+  using Parts = std::vector<std::string>;
+  auto split = [](const std::string& raw) {
+    Parts out(1);
+    for (char c : raw) {
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        out.back().push_back(c);
+      } else if (c == '/' || c == '-' || c == '.') {
+        out.emplace_back();
+      } else {
+        return Parts{};
+      }
+    }
+    return out.size() == 3 ? out : Parts{};
+  };
+  const size_t n = cands.size();
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      const Candidate& a = cands[i];
+      const Candidate& b = cands[j];
+      if (a.value.valid || b.value.valid || a.raw.size() != b.raw.size()) continue;
+      const Parts pa = split(a.raw), pb = split(b.raw);
+      if (pa.empty() || pb.empty()) continue;
+      // `p` written with a's separators.
+      auto join = [&](const Parts& p) {
+        std::string t = a.raw;
+        for (size_t q = 0, at = 0; q < 3; at += p[q].size() + 1, ++q)
+          t.replace(at, p[q].size(), p[q]);
+        return t;
+      };
+      Parts merged = pa;
+      bool ok = true;
+      for (size_t k = 0; k < 3 && ok; ++k) {
+        if (pa[k] == pb[k]) continue;
+        if (pa[k].size() != pb[k].size()) {
+          ok = false;
+          break;
+        }
+        Parts a_with_b = pa, b_with_a = pb;
+        a_with_b[k] = pb[k];
+        b_with_a[k] = pa[k];
+        const bool from_b = NormaliseValue(join(a_with_b), f.rules).valid;
+        const bool from_a = NormaliseValue(join(b_with_a), f.rules).valid;
+        if (from_a == from_b) ok = false;
+        if (from_b) merged[k] = pb[k];
+      }
+      if (!ok) continue;
+      Candidate c = a;
+      c.raw = join(merged);
+      c.value = NormaliseValue(c.raw, f.rules);
+      if (!c.value.valid) continue;
+      c.score = std::max(a.score, b.score) / 0.35;  // the better reading's, now valid
+      cands.push_back(std::move(c));
+    }
+  }
+}
+
 double NumericValue(const Candidate& c) {
   try {
     return std::stod(c.value.normalised);
@@ -1031,6 +1091,7 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
         break;
       case LocateStrategy::kPattern:
         cands = finder.ByPattern(f);
+        if (f.rules.type == FieldType::kDate) MergeDateReadings(f, cands);
         break;
       case LocateStrategy::kHeader:
         cands = finder.Header(f);

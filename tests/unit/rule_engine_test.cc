@@ -248,6 +248,19 @@ TEST(WordConfidenceTest, AValueWithADoubtfulWordIsMissingButStillPlacesTheFields
   EXPECT_EQ(Get(r, "total").value.raw, "9.00");
 }
 
+TEST(DateRulesTest, TwoInvalidReadingsOfOneDateMakeAValidOne) {
+  RuleExtraction r =
+      ExtractWithRules(Receipt(), {Page({"CASTLE BLUE S/B", "Date : 36/03/2018 5:35 PM",
+                                         "TOTAL 189.75", "PRINTED : 30/83/2018 11:19 PM"})});
+  EXPECT_EQ(Get(r, "date").value.raw, "30/03/2018");
+  EXPECT_TRUE(Get(r, "date").value.valid);
+  // Days that differ and months both misread: nothing tells which day, no date is made up.
+  r = ExtractWithRules(Receipt(), {Page({"CASTLE BLUE S/B", "Date : 16/33/2018 5:35 PM",
+                                         "TOTAL 189.75", "PRINTED : 18/83/2018 11:19 PM"})});
+  EXPECT_FALSE(Get(r, "date").value.valid);
+  EXPECT_EQ(Get(r, "date").value.raw, "16/33/2018");
+}
+
 TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
   Template t = ParseTemplate(R"({"document_type":"t","fields":[
     {"name":"invoice_no","type":"id","required":true,"rules":{"locate":"label",
