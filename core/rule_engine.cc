@@ -338,6 +338,47 @@ std::string RepairAddressWord(const std::string& word, const std::set<std::strin
   return word.substr(0, b) + fixed + word.substr(e);
 }
 
+// A one-word keyword read with characters OCR confuses for its own ('$' or '5' for 'S', '8'
+// for 'B', '0' for 'O' or 'D', '1' or '|' for 'I'), every other character as printed:
+// "$/B" is "S/B", "BH0" is "BHD". Quality 0.9, so the reading is spelt as the keyword.
+LabelMatch FindWithConfusions(const TextLine& line, const std::string& keyword) {
+  LabelMatch m;
+  const std::string norm = NormaliseLabel(keyword);
+  if (norm.find(' ') != std::string::npos || norm.size() < 3) return m;
+  auto same = [](char read, char want) {
+    switch (want) {
+      case 'S':
+        return read == '$' || read == '5';
+      case 'B':
+        return read == '8';
+      case 'O':
+      case 'D':
+        return read == '0';
+      case 'I':
+        return read == '1' || read == '|';
+      default:
+        return false;
+    }
+  };
+  for (size_t i = 0; i < line.tokens.size(); ++i) {
+    const std::string& t = line.tokens[i].norm;
+    if (t.size() != norm.size() || t == norm) continue;
+    bool fits = true;
+    for (size_t c = 0; c < t.size() && fits; ++c) fits = t[c] == norm[c] || same(t[c], norm[c]);
+    if (!fits) continue;
+    m.found = true;
+    m.label = keyword;
+    m.first_token = i;
+    m.end_token = i + 1;
+    m.text_begin = line.tokens[i].begin;
+    m.text_end = line.tokens[i].end;
+    m.quality = 0.9;
+    m.box = line.tokens[i].box;
+    return m;
+  }
+  return m;
+}
+
 class FieldFinder {
  public:
   FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
@@ -442,7 +483,9 @@ class FieldFinder {
         keyword = FindLabel(line, k);
         // Short keywords ("MART", "CO.") only as printed: a fuzzy one hides in any noise.
         if (keyword.found && (keyword.quality >= 0.99 || NormaliseLabel(k).size() > 5)) break;
-        keyword.found = false;
+        // ... or with a character OCR confuses in the keyword's shape ("$/B", "BH0").
+        keyword = FindWithConfusions(line, k);
+        if (keyword.found) break;
       }
       // A keyword ("SDN BHD") outweighs an excluded word before it ("(TAMAN DAYA) SDN BHD"),
       // not one after it ("COMPANY REG NO"); a line with a postcode is an address.

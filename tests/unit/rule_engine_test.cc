@@ -261,6 +261,17 @@ TEST(DateRulesTest, TwoInvalidReadingsOfOneDateMakeAValidOne) {
   EXPECT_EQ(Get(r, "date").value.raw, "16/33/2018");
 }
 
+TEST(CompanyRulesTest, ALegalFormReadWithConfusedCharactersIsSpeltAsTheKeyword) {
+  // "$/B" is S/B: the line is the name (over "BREWERY TAP" above it), spelt right.
+  RuleExtraction r = ExtractWithRules(
+      Receipt(), {Page({"BREWERY TAP", "Owner by Castle Blue $/B", "GST No : 882198047360"})});
+  EXPECT_EQ(Get(r, "company").value.raw, "Owner by Castle Blue S/B");
+  // A character OCR does not confuse for the keyword's ('H' for 'B') is no keyword.
+  r = ExtractWithRules(
+      Receipt(), {Page({"BREWERY TAP", "Owner by Castle Blue S/H", "GST No : 882198047360"})});
+  EXPECT_EQ(Get(r, "company").value.raw, "BREWERY TAP");
+}
+
 TEST(RuleEngineTest, ReadsValuesUnderTheirLabelAndReportsMissingFields) {
   Template t = ParseTemplate(R"({"document_type":"t","fields":[
     {"name":"invoice_no","type":"id","required":true,"rules":{"locate":"label",
