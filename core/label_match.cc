@@ -56,12 +56,6 @@ void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box, fl
   }
 }
 
-std::string Concat(const std::vector<LineToken>& tokens, size_t b, size_t e) {
-  std::string s;
-  for (size_t i = b; i < e; ++i) s += tokens[i].norm;
-  return s;
-}
-
 std::string Squash(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -99,22 +93,30 @@ std::string NormaliseLabel(std::string_view text) {
 int EditDistance(std::string_view a, std::string_view b, int limit) {
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > limit) return limit + 1;
-  // Called for every label against every window of every line: the rows are reused.
+  if (a == b) return 0;
+  if (limit <= 0) return limit + 1;
+  // Only cells within `limit` of the diagonal can stay within the limit: a band of
+  // 2 * limit + 1 cells a row. Called for every label against every window of every line,
+  // so the rows are reused.
+  const int out = limit + 1;
   thread_local std::vector<int> prev, cur;
-  prev.assign(m + 1, 0);
-  cur.assign(m + 1, 0);
-  for (int j = 0; j <= m; ++j) prev[j] = j;
+  prev.assign(m + 1, out);
+  cur.assign(m + 1, out);
+  for (int j = 0; j <= std::min(m, limit); ++j) prev[j] = j;
   for (int i = 1; i <= n; ++i) {
-    cur[0] = i;
-    int row_min = cur[0];
-    for (int j = 1; j <= m; ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    const int lo = std::max(1, i - limit), hi = std::min(m, i + limit);
+    cur[lo - 1] = lo == 1 && i <= limit ? i : out;
+    int row_min = cur[lo - 1];
+    for (int j = lo; j <= hi; ++j) {
+      cur[j] = std::min(
+          {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0), out});
       row_min = std::min(row_min, cur[j]);
     }
-    if (row_min > limit) return limit + 1;
+    if (hi + 1 <= m) cur[hi + 1] = out;
+    if (row_min > limit) return out;
     std::swap(prev, cur);
   }
-  return prev[m];
+  return std::min(prev[m], out);
 }
 
 int AllowedEdits(size_t length) {
@@ -218,7 +220,9 @@ LabelMatch FindLabel(const TextLine& line, std::string_view label) {
       for (size_t i = b; i < b + len; ++i) window_size += line.tokens[i].norm.size();
       if (window_size > target.size() + allowed) break;
       if (window_size + allowed < target.size()) continue;
-      std::string window = Concat(line.tokens, b, b + len);
+      thread_local std::string window;
+      window.clear();
+      for (size_t i = b; i < b + len; ++i) window += line.tokens[i].norm;
       int d = EditDistance(window, target, allowed);
       if (d > allowed) continue;
       // A single-character label must not match inside a longer token, nor a short token
