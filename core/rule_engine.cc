@@ -216,7 +216,9 @@ std::optional<long> CentsOf(const FieldSpec& f, std::string raw) {
   auto m = NormaliseMoney(raw, f.rules.currency);
   if (!m) return std::nullopt;
   try {
-    return std::lround(std::stod(m->amount) * 100);
+    const double amount = std::stod(m->amount);
+    if (!(std::fabs(amount) < 1e12)) return std::nullopt;  // no amount, a run of digits
+    return std::lround(amount * 100);
   } catch (...) {
     return std::nullopt;
   }
