@@ -9,11 +9,11 @@
 #include <array>
 #include <cctype>
 #include <map>
-#include <regex>
 #include <unordered_map>
 
 #include "core/error.h"
 #include "core/mrz.h"
+#include "core/pattern.h"
 
 namespace scanline {
 namespace {
@@ -418,17 +418,6 @@ std::optional<std::string> ParseAmount(std::string_view text, std::string_view c
   return out;
 }
 
-std::regex& CachedRegex(const std::string& pattern) {
-  thread_local std::unordered_map<std::string, std::regex> cache;
-  auto it = cache.find(pattern);
-  if (it != cache.end()) return it->second;
-  try {
-    return cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first->second;
-  } catch (const std::regex_error& e) {
-    throw Error(ErrorCode::kInternal, "invalid pattern", pattern + ": " + e.what());
-  }
-}
-
 // Letters and digits only, upper case (check digit input).
 std::string Alnum(std::string_view text) {
   std::string out;
@@ -708,8 +697,10 @@ std::optional<std::string> NormalisePhone(std::string_view text,
 
 std::optional<std::string> NormaliseEmail(std::string_view text) {
   std::string t = AsciiLower(CollapseWhitespace(text));
-  static const std::regex kEmail(R"([a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,})");
-  if (!std::regex_match(t, kEmail)) return std::nullopt;
+  if (!CachedPattern(R"([a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,})", false)
+           .FullMatch(t)) {
+    return std::nullopt;
+  }
   return t;
 }
 
@@ -751,18 +742,11 @@ std::string AsciiLower(std::string_view text) {
 }
 
 bool ValidPattern(const std::string& pattern, std::string* why) {
-  try {
-    std::regex r(pattern, std::regex::ECMAScript);
-    return true;
-  } catch (const std::regex_error& e) {
-    if (why) *why = e.what();
-    return false;
-  }
+  return Pattern::Compile(pattern, false, why).has_value();
 }
 
 bool FullMatch(const std::string& pattern, std::string_view text) {
-  std::regex& r = CachedRegex(pattern);
-  return std::regex_match(text.begin(), text.end(), r);
+  return CachedPattern(pattern, false).FullMatch(text);
 }
 
 TypedValue NormaliseValue(std::string_view raw, const ValueRules& rules) {

@@ -123,7 +123,8 @@ std::string AsciiLower(std::string_view text);
 // What a field's value must satisfy and how it is normalised (part of a template field).
 struct ValueRules {
   FieldType type = FieldType::kText;
-  std::string pattern;  // ECMAScript regular expression the whole raw value must match; "" none
+  // A regular expression (core/pattern.h) the whole raw value must match; "" none.
+  std::string pattern;
   CheckDigitScheme check_digit = CheckDigitScheme::kNone;
   int min_length = 0;  // characters of the normalised value; 0 = no minimum
   int max_length = 0;  // 0 = no maximum
@@ -146,10 +147,11 @@ struct TypedValue {
 // when loaded, so that is a bug).
 TypedValue NormaliseValue(std::string_view raw, const ValueRules& rules);
 
-// True when `pattern` is a valid ECMAScript regular expression; else `why` says why.
+// True when `pattern` is a valid regular expression (core/pattern.h); else `why` says why.
 bool ValidPattern(const std::string& pattern, std::string* why);
 
-// Whether `text` matches `pattern` entirely (cached compiled expressions, per thread).
+// Whether `text` matches `pattern` entirely (cached compiled expressions, per thread), in
+// bounded time: a match past the limits of core/pattern.h counts as no match.
 bool FullMatch(const std::string& pattern, std::string_view text);
 
 // Masks a sensitive value for logs and masked responses: keeps the last 4 characters of

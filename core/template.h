@@ -53,7 +53,7 @@ struct RuleHints {
   std::map<std::string, std::vector<std::string>> labels;
   // Labels whose values must not be taken for this field ("SUBTOTAL" for a total).
   std::map<std::string, std::vector<std::string>> exclude_labels;
-  // ECMAScript regular expression that finds the value inside a line; "" = by type.
+  // regular expression (core/pattern.h) that finds the value inside a line; "" = by type.
   std::string value_pattern;
   std::vector<ValuePosition> positions = {ValuePosition::kRight, ValuePosition::kBelow};
   PageRegion region = PageRegion::kAny;

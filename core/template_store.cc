@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -106,8 +107,12 @@ bool InCandidateShare(std::string_view split_key, int percent) {
   return static_cast<int>(h % 100) < percent;
 }
 
-TemplateStore::TemplateStore(Database& database, RedisClient* redis, int cache_ttl_s)
-    : database_(database), redis_(redis), cache_ttl_s_(cache_ttl_s > 0 ? cache_ttl_s : 3600) {}
+TemplateStore::TemplateStore(Database& database, RedisClient* redis, int cache_ttl_s,
+                             int verify_every_ms)
+    : database_(database),
+      redis_(redis),
+      cache_ttl_s_(cache_ttl_s > 0 ? cache_ttl_s : 3600),
+      verify_every_(std::max(verify_every_ms, 0)) {}
 
 std::optional<std::string> TemplateStore::CacheGet(const std::string& key) {
   if (redis_ == nullptr) return std::nullopt;
@@ -169,6 +174,42 @@ std::string TemplateStore::LoadActiveSet(std::string_view document_type) {
   });
 }
 
+bool TemplateStore::StillCurrent(const std::string& type, const std::string& set) {
+  rapidjson::Document doc;
+  doc.Parse(set.data(), set.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("active") ||
+      !doc["active"].IsObject() || !doc["active"].HasMember("version") ||
+      !doc["active"]["version"].IsInt()) {
+    return false;
+  }
+  const int active = doc["active"]["version"].GetInt();
+  int candidate = 0;
+  if (doc.HasMember("candidate") && doc["candidate"].IsObject() &&
+      doc["candidate"].HasMember("version") && doc["candidate"]["version"].IsInt()) {
+    candidate = doc["candidate"]["version"].GetInt();
+  }
+  const int percent =
+      doc.HasMember("percent") && doc["percent"].IsInt() ? doc["percent"].GetInt() : 0;
+  try {
+    return WithConnection(database_, [&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      // Versions never change once created: the active version and the split say it all.
+      auto r = tx.exec_params(
+          "SELECT t.version, coalesce(s.candidate_version, 0), coalesce(s.candidate_percent, 0)"
+          " FROM (SELECT 1) AS one"
+          " LEFT JOIN prompt_templates t ON t.document_type = $1 AND t.status = 'active'"
+          " LEFT JOIN prompt_template_splits s ON s.document_type = $1",
+          type);
+      if (r.empty() || r[0][0].is_null()) return false;
+      return r[0][0].as<int>() == active && r[0][1].as<int>() == candidate &&
+             r[0][2].as<int>() == percent;
+    });
+  } catch (const Error& e) {
+    LogDebug("template cache of \"" + type + "\" not checked: " + e.internal());
+    return true;
+  }
+}
+
 ResolvedTemplate TemplateStore::Resolve(std::string_view document_type, int version,
                                         std::string_view split_key) {
   ResolvedTemplate out;
@@ -184,13 +225,26 @@ ResolvedTemplate TemplateStore::Resolve(std::string_view document_type, int vers
     return out;
   }
   const std::string key = ActiveKey(document_type);
+  const std::string type(document_type);
+  const auto now = std::chrono::steady_clock::now();
   std::string set;
   if (auto cached = CacheGet(key)) {
     set = std::move(*cached);
     out.cached = true;
+    auto verified = verified_.find(type);
+    if (verified == verified_.end() || now - verified->second >= verify_every_) {
+      if (!StillCurrent(type, set)) {
+        LogInfo("template cache of \"" + type + "\" was stale; replaced from PostgreSQL");
+        set = LoadActiveSet(document_type);
+        CacheSet(key, set);
+        out.cached = false;
+      }
+      verified_[type] = now;
+    }
   } else {
     set = LoadActiveSet(document_type);
     CacheSet(key, set);
+    verified_[type] = now;
   }
   rapidjson::Document doc;
   doc.Parse(set.data(), set.size());

@@ -11,10 +11,15 @@
 // "tmpl:v:<type>:<version>". Activate, rollback and split changes delete the active key after
 // their transaction commits, so every worker reads the new state on its next request (there
 // is no per-process copy to go stale). While Redis is down every read goes to PostgreSQL and
-// requests still succeed; a change made while Redis is down cannot delete the cached value,
-// so workers may serve the old one until the TTL passes (docs/forms.md).
+// requests still succeed. A change made while Redis is down (or unreachable from the process
+// making it) cannot delete the cached value; so that it is not served until the TTL passes,
+// each store checks a cached active set against PostgreSQL at most every `verify_every_ms`
+// per type (one indexed query of the active version and the split) and replaces it when the
+// two differ: every worker serves a change within that time whatever Redis missed.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,8 +52,10 @@ struct ResolvedTemplate {
 
 class TemplateStore {
  public:
-  // `redis` may be null (no cache). cache_ttl_s > 0.
-  TemplateStore(Database& database, RedisClient* redis, int cache_ttl_s);
+  // `redis` may be null (no cache). cache_ttl_s > 0. verify_every_ms: how often a cached
+  // active set is checked against PostgreSQL, per type.
+  TemplateStore(Database& database, RedisClient* redis, int cache_ttl_s,
+                int verify_every_ms = 5000);
 
   // The template for a request: `version` > 0 names one; 0 takes the active version, or the
   // A/B candidate for the share of `split_key` hashes the split sends there. Throws
@@ -108,10 +115,15 @@ class TemplateStore {
   std::optional<std::string> CacheGet(const std::string& key);
   void CacheSet(const std::string& key, const std::string& value);
   std::string LoadActiveSet(std::string_view document_type);
+  // Whether the cached active set `set` of a type still is PostgreSQL's (true when
+  // PostgreSQL cannot tell: the cache is served then).
+  bool StillCurrent(const std::string& type, const std::string& set);
 
   Database& database_;
   RedisClient* redis_;
   int cache_ttl_s_;
+  std::chrono::milliseconds verify_every_;
+  std::map<std::string, std::chrono::steady_clock::time_point> verified_;  // per type
 };
 
 // Which arm of an A/B split a key falls in: true for the candidate when the key's hash mod

@@ -2,16 +2,22 @@
 // (eng, psm 6, OEM default, OMP_THREAD_LIMIT=1) everywhere, `clients` pages at a time:
 //   (c) in-process   one warm TessBaseAPI per thread, a bare loop: decode (Leptonica),
 //                    SetImage, Recognize, GetUTF8Text; the limit
+//   (d) scanline     RecognizeDocument in-process, one OcrEngines per thread,
+//                    preprocess=none: what a worker does, without nginx and FastCGI
 //   (b) spawn        `tesseract IMG stdout --psm 6` per image, what most OCR wrappers do
 //   (a) service      signed POST /v1/ocr through nginx (TLS) and the pool, preprocess=none
 //       service auto the same with preprocess=auto
-// Prints pages per second, p50/p90 per-page latency, and the pool workers' memory (RSS and
+// Prints pages per second, p50/p90 per-page latency, CPU time per page (of this process for
+// the in-process rows, of the pool's workers for the service rows: what the recognising
+// processes spent, whatever else ran on the machine), and the pool workers' memory (RSS and
 // PSS from /proc/PID/smaps_rollup) after the run.
 //
 //   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2]
 #include <leptonica/allheaders.h>
 #include <rapidjson/document.h>
+#include <sys/resource.h>
 #include <tesseract/baseapi.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/image.h"
 #include "core/ocr.h"
 #include "core/tessdata.h"
 #include "tests/integration/testbed.h"
@@ -46,17 +53,44 @@ using Clock = std::chrono::steady_clock;
 struct Result {
   double pages_per_s = 0;
   double p50_ms = 0, p90_ms = 0;
+  double cpu_ms = 0;  // per page
   int failed = 0;
 };
 
+// CPU seconds (user + system) this process has used.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds (user + system) process `pid` has used, from /proc/PID/stat.
+double PidCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field && i <= 15; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // Runs `one(image_index, worker)` over every image `passes` times with `clients` threads.
+// `cpu` tells the CPU seconds used so far by whatever recognises the pages.
 Result Drive(int images, int passes, int clients,
-             const std::function<bool(int image, int thread)>& one) {
+             const std::function<bool(int image, int thread)>& one,
+             const std::function<double()>& cpu = ProcessCpuSeconds) {
   std::atomic<int> next{0};
   std::mutex mu;
   std::vector<double> latencies;
   std::atomic<int> failed{0};
   const int total = images * passes;
+  const double cpu_start = cpu();
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < clients; ++t) {
@@ -72,11 +106,13 @@ Result Drive(int images, int passes, int clients,
   }
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu_seconds = cpu() - cpu_start;
   std::sort(latencies.begin(), latencies.end());
   Result r;
   r.pages_per_s = total / seconds;
   r.p50_ms = latencies[latencies.size() / 2];
   r.p90_ms = latencies[latencies.size() * 9 / 10];
+  r.cpu_ms = 1000 * cpu_seconds / total;
   r.failed = failed;
   return r;
 }
@@ -89,7 +125,8 @@ std::string ReadAll(const std::string& path) {
 }
 
 void Print(const char* name, const Result& r, const Result* limit = nullptr) {
-  std::printf("%-28s %8.2f %9.0f %9.0f %6d", name, r.pages_per_s, r.p50_ms, r.p90_ms, r.failed);
+  std::printf("%-28s %8.2f %9.0f %9.0f %9.0f %6d", name, r.pages_per_s, r.p50_ms, r.p90_ms,
+              r.cpu_ms, r.failed);
   if (limit) {
     std::printf("   %.2fx of (c), p50 %+.0f ms", r.pages_per_s / limit->pages_per_s,
                 r.p50_ms - limit->p50_ms);
@@ -135,7 +172,7 @@ int main(int argc, char** argv) {
 
   std::printf("machine: %u cores; %d receipts x %d passes, %d at a time; eng, psm 6\n",
               std::thread::hardware_concurrency(), images, passes, clients);
-  std::printf("%-28s %8s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "failed");
+  std::printf("%-28s %8s %9s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "CPU ms", "failed");
 
   // (c) one warm TessBaseAPI per thread.
   std::vector<std::unique_ptr<tesseract::TessBaseAPI>> apis;
@@ -162,6 +199,25 @@ int main(int argc, char** argv) {
   apis.clear();
   Print("(c) in-process, warm API", limit);
 
+  // (d) scanline's own code in-process: decode, checks, Recognize with its word iteration.
+  {
+    std::vector<std::unique_ptr<scanline::OcrEngines>> engines;
+    for (int t = 0; t < clients; ++t) {
+      engines.push_back(std::make_unique<scanline::OcrEngines>(tessdata));
+      engines.back()->Preload("eng");
+    }
+    scanline::OcrOptions options;
+    options.psm = 6;
+    options.preprocess = scanline::ParsePreprocess("none");
+    const scanline::ImageLimits limits;
+    const Result own = Drive(images, passes, clients, [&](int i, int t) {
+      const scanline::OcrDocument document = scanline::RecognizeDocument(
+          *engines[static_cast<size_t>(t)], bytes[static_cast<size_t>(i)], limits, options);
+      return !document.pages.empty();
+    });
+    Print("(d) scanline in-process", own, &limit);
+  }
+
   // (b) a process per image.
   const Result spawn = Drive(images, passes, clients, [&](int i, int) {
     const std::string cmd = "OMP_THREAD_LIMIT=1 tesseract '" + paths[static_cast<size_t>(i)] +
@@ -178,32 +234,64 @@ int main(int argc, char** argv) {
   Service service(options);
   const ApiKey key = service.CreateKey("ocr", "--rpm 1000000 --daily 10000000");
   std::atomic<int> sequence{0};
+  // Per request: the client's latency less the worker's own "total" timing, i.e. what TLS,
+  // nginx, FastCGI, the signature checks, the log and the JSON add around recognition.
+  std::mutex outside_mu;
+  std::vector<double> outside_ms;
   auto via_service = [&](const std::string& preprocess) {
     return [&, preprocess](int i, int) {
       // Each request signs anew (a signature is accepted once): the deadline differs.
       const std::string url = service.base_url() + "/v1/ocr?psm=6&preprocess=" + preprocess +
                               "&deadline_ms=" + std::to_string(60000 - ++sequence);
+      const auto start = Clock::now();
       HttpResponse r =
           SignedHttp("POST", url, key, bytes[static_cast<size_t>(i)], {"Content-Type: image/jpeg"});
-      if (r.status != 200) std::fprintf(stderr, "%ld %s\n", r.status, r.body.c_str());
-      return r.status == 200;
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      if (r.status != 200) {
+        std::fprintf(stderr, "%ld %s\n", r.status, r.body.c_str());
+        return false;
+      }
+      rapidjson::Document result;
+      result.Parse(r.body.c_str());
+      if (result.IsObject() && result.HasMember("timings_ms")) {
+        std::lock_guard<std::mutex> lock(outside_mu);
+        outside_ms.push_back(ms - result["timings_ms"]["total"].GetDouble());
+      }
+      return true;
     };
   };
+  auto print_outside = [&] {
+    std::sort(outside_ms.begin(), outside_ms.end());
+    if (!outside_ms.empty()) {
+      std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages\n", "",
+                  outside_ms[outside_ms.size() / 2], outside_ms[outside_ms.size() * 9 / 10]);
+    }
+    outside_ms.clear();
+  };
   Drive(clients, 1, clients, via_service("none"));  // one request per worker first
-  const Result none = Drive(images, passes, clients, via_service("none"));
-  Print("(a) service, preprocess=none", none, &limit);
-  const Result autop = Drive(images, passes, clients, via_service("auto"));
-  Print("(a) service, preprocess=auto", autop, &limit);
-
+  outside_ms.clear();
+  std::vector<int> workers;
   HttpResponse status = Http("GET", service.base_url() + "/status");
   rapidjson::Document doc;
   doc.Parse(status.body.c_str());
   if (doc.IsObject() && doc.HasMember("workers")) {
-    for (const auto& w : doc["workers"].GetArray()) {
-      const int pid = w["pid"].GetInt();
-      std::printf("worker %d: RSS %ld MiB, PSS %ld MiB\n", pid, SmapsField(pid, "Rss") / 1024,
-                  SmapsField(pid, "Pss") / 1024);
-    }
+    for (const auto& w : doc["workers"].GetArray()) workers.push_back(w["pid"].GetInt());
+  }
+  auto workers_cpu = [&workers] {
+    double seconds = 0;
+    for (const int pid : workers) seconds += PidCpuSeconds(pid);
+    return seconds;
+  };
+  const Result none = Drive(images, passes, clients, via_service("none"), workers_cpu);
+  Print("(a) service, preprocess=none", none, &limit);
+  print_outside();
+  const Result autop = Drive(images, passes, clients, via_service("auto"), workers_cpu);
+  Print("(a) service, preprocess=auto", autop, &limit);
+  print_outside();
+
+  for (const int pid : workers) {
+    std::printf("worker %d: RSS %ld MiB, PSS %ld MiB\n", pid, SmapsField(pid, "Rss") / 1024,
+                SmapsField(pid, "Pss") / 1024);
   }
   return 0;
 }

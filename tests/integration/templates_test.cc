@@ -1,15 +1,17 @@
 // Prompt templates against a real PostgreSQL and Redis started by the testbed: migrations
 // from an empty database and again, built-in templates loaded once, the version lifecycle
 // (create, activate, roll back, A/B split), a change made by one worker seen by another
-// through the Redis cache, export/import round trip, service with Redis stopped, and the
-// /v1/templates handler.
+// through the Redis cache, a change the cache missed caught by the periodic check, export/import
+// round trip, service with Redis stopped, and the /v1/templates handler.
 #include "handlers/templates.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <csignal>
 #include <regex>
+#include <thread>
 
 #include "core/database.h"
 #include "core/error.h"
@@ -230,6 +232,49 @@ TEST_F(TemplatesTest, ServesFromPostgresWhileRedisIsDown) {
   redis_->Start();
   // Redis came back empty (no persistence): the next read fills it with the current state.
   EXPECT_EQ(store.Resolve("receipt", 0, "").tmpl.version, 2);
+}
+
+TEST_F(TemplatesTest, AChangeTheCacheMissedReachesEveryWorkerWithinTheCheckInterval) {
+  // Worker a cannot reach Redis (a partition, or Redis down and back with its data): its
+  // activation cannot delete the cached set that worker b serves.
+  Database db_b(conninfo_, 3);
+  RedisClient redis_b(redis_->address(), 300, db_name_ + ":");
+  TemplateStore b(db_b, &redis_b, 3600, 1000);
+  RedisClient unreachable("tcp:127.0.0.1:1", 300, db_name_ + ":");
+  TemplateStore a(*database_, &unreachable, 3600, 1000);
+  a.Create(Receipt(), "test");
+  Template next = Receipt();
+  next.description = "v2";
+  a.Create(next, "test");
+  EXPECT_EQ(b.Resolve("receipt", 0, "").tmpl.version, 1);
+  EXPECT_TRUE(b.Resolve("receipt", 0, "").cached);
+
+  a.Activate("receipt", 2);  // succeeds; the cache could not be told
+  const auto changed = std::chrono::steady_clock::now();
+  int seen = 0;
+  while (std::chrono::steady_clock::now() - changed < std::chrono::seconds(3)) {
+    seen = b.Resolve("receipt", 0, "").tmpl.version;
+    if (seen == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(seen, 2);
+  EXPECT_LE(std::chrono::steady_clock::now() - changed, std::chrono::milliseconds(1500));
+  // b replaced the cached set: a third worker reads the new state from Redis.
+  RedisClient redis_c(redis_->address(), 300, db_name_ + ":");
+  TemplateStore c(db_b, &redis_c, 3600, 60000);
+  ResolvedTemplate from_cache = c.Resolve("receipt", 0, "");
+  EXPECT_TRUE(from_cache.cached);
+  EXPECT_EQ(from_cache.tmpl.version, 2);
+
+  // A split set behind the cache's back is caught the same way.
+  a.SetSplit("receipt", 1, 50);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  int candidates = 0;
+  for (int i = 0; i < 40; ++i) {
+    candidates += b.Resolve("receipt", 0, "request-" + std::to_string(i)).candidate ? 1 : 0;
+  }
+  EXPECT_GT(candidates, 5);
+  EXPECT_LT(candidates, 35);
 }
 
 TEST_F(TemplatesTest, AdminHandlerCreatesListsActivatesAndRefusesBadInput) {
