@@ -616,7 +616,7 @@ class FieldFinder {
       consider(kPaid, FindAnyLabel(line, paid));
       consider(kSubtotal, FindAnyLabel(line, subtotal));
       const LabelMatch total = FindAnyLabel(line, labels);
-      if (!Excluded(line, f, total)) consider(kTotal, total);
+      if (total.found && !Excluded(line, f, total)) consider(kTotal, total);
       consider(kAdjustment, FindAnyLabel(line, adjustment));
       amounts.push_back(a);
     }
