@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 namespace scanline {
 namespace {
@@ -29,7 +30,7 @@ std::string NormToken(std::string_view s) {
 
 // Adds the tokens of one word (split after each ':' with text behind it) at `offset` in the
 // line text.
-void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box,
+void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box, float confidence,
                    std::vector<LineToken>& out) {
   size_t start = 0;
   while (start < word.size()) {
@@ -45,6 +46,7 @@ void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box,
     t.end = offset + end;
     // A split word's parts share its box, narrowed by their share of its characters.
     t.box = box;
+    t.confidence = confidence;
     if (word.size() > 0 && (start > 0 || end < word.size())) {
       t.box.x = box.x + static_cast<int>(box.w * start / word.size());
       t.box.w = std::max(1, static_cast<int>(box.w * (end - start) / word.size()));
@@ -52,12 +54,6 @@ void AddWordTokens(std::string_view word, size_t offset, const PixelBox& box,
     out.push_back(std::move(t));
     start = end;
   }
-}
-
-std::string Concat(const std::vector<LineToken>& tokens, size_t b, size_t e) {
-  std::string s;
-  for (size_t i = b; i < e; ++i) s += tokens[i].norm;
-  return s;
 }
 
 std::string Squash(std::string_view s) {
@@ -97,19 +93,30 @@ std::string NormaliseLabel(std::string_view text) {
 int EditDistance(std::string_view a, std::string_view b, int limit) {
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > limit) return limit + 1;
-  std::vector<int> prev(m + 1), cur(m + 1);
-  for (int j = 0; j <= m; ++j) prev[j] = j;
+  if (a == b) return 0;
+  if (limit <= 0) return limit + 1;
+  // Only cells within `limit` of the diagonal can stay within the limit: a band of
+  // 2 * limit + 1 cells a row. Called for every label against every window of every line,
+  // so the rows are reused.
+  const int out = limit + 1;
+  thread_local std::vector<int> prev, cur;
+  prev.assign(m + 1, out);
+  cur.assign(m + 1, out);
+  for (int j = 0; j <= std::min(m, limit); ++j) prev[j] = j;
   for (int i = 1; i <= n; ++i) {
-    cur[0] = i;
-    int row_min = cur[0];
-    for (int j = 1; j <= m; ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    const int lo = std::max(1, i - limit), hi = std::min(m, i + limit);
+    cur[lo - 1] = lo == 1 && i <= limit ? i : out;
+    int row_min = cur[lo - 1];
+    for (int j = lo; j <= hi; ++j) {
+      cur[j] = std::min(
+          {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0), out});
       row_min = std::min(row_min, cur[j]);
     }
-    if (row_min > limit) return limit + 1;
+    if (hi + 1 <= m) cur[hi + 1] = out;
+    if (row_min > limit) return out;
     std::swap(prev, cur);
   }
-  return prev[m];
+  return std::min(prev[m], out);
 }
 
 int AllowedEdits(size_t length) {
@@ -127,7 +134,7 @@ TextLine PrepareLine(std::string_view text, const PixelBox& box) {
     while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
     size_t j = i;
     while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
-    if (j > i) AddWordTokens(text.substr(i, j - i), i, box, line.tokens);
+    if (j > i) AddWordTokens(text.substr(i, j - i), i, box, 100, line.tokens);
     i = j;
   }
   return line;
@@ -154,7 +161,7 @@ std::vector<TextLine> PrepareLines(const std::vector<OcrPage>& pages) {
             if (!line.text.empty()) line.text.push_back(' ');
             size_t offset = line.text.size();
             line.text += w.text;
-            AddWordTokens(w.text, offset, w.box, line.tokens);
+            AddWordTokens(w.text, offset, w.box, w.confidence, line.tokens);
           }
         }
         page_lines.push_back(std::move(line));
@@ -176,28 +183,46 @@ std::vector<TextLine> PrepareLines(const std::vector<OcrPage>& pages) {
 
 LabelMatch FindLabel(const TextLine& line, std::string_view label) {
   LabelMatch best;
-  std::vector<std::string> parts;
-  {
+  // Labels come from templates, a bounded set: each is split and squashed once per thread.
+  struct Parsed {
+    size_t parts = 0;
+    std::string target;  // the parts without spaces
+  };
+  thread_local std::map<std::string, Parsed, std::less<>> parsed;
+  auto it = parsed.find(label);
+  if (it == parsed.end()) {
+    Parsed p;
     std::string norm = NormaliseLabel(label);
     size_t i = 0;
     while (i <= norm.size()) {
       size_t j = norm.find(' ', i);
       if (j == std::string::npos) j = norm.size();
-      if (j > i) parts.push_back(norm.substr(i, j - i));
+      if (j > i) {
+        ++p.parts;
+        p.target += norm.substr(i, j - i);
+      }
       i = j + 1;
     }
+    if (parsed.size() > 4096) parsed.clear();
+    it = parsed.emplace(std::string(label), std::move(p)).first;
   }
-  if (parts.empty()) return best;
-  std::string target;
-  for (const auto& p : parts) target += p;
+  if (it->second.parts == 0) return best;
+  const std::string& target = it->second.target;
   const int allowed = AllowedEdits(target.size());
-  const size_t k = parts.size();
+  const size_t k = it->second.parts;
   const size_t n = line.tokens.size();
   for (size_t b = 0; b < n; ++b) {
     if (line.tokens[b].norm.empty()) continue;
     for (size_t len = (k > 1 ? k - 1 : 1); len <= k + 1 && b + len <= n; ++len) {
       if (line.tokens[b + len - 1].norm.empty()) continue;
-      std::string window = Concat(line.tokens, b, b + len);
+      // Windows whose length alone puts them out of reach are not compared.
+      size_t window_size = 0;
+      for (size_t i = b; i < b + len; ++i) window_size += line.tokens[i].norm.size();
+      if (window_size > target.size() + allowed) break;
+      if (window_size + allowed < target.size()) continue;
+      thread_local std::string window;
+      window.clear();
+      for (size_t i = b; i < b + len; ++i) window += line.tokens[i].norm;
       int d = EditDistance(window, target, allowed);
       if (d > allowed) continue;
       // A single-character label must not match inside a longer token, nor a short token

@@ -23,6 +23,7 @@ struct LineToken {
   size_t begin = 0;  // byte offsets into the line text
   size_t end = 0;
   PixelBox box;
+  float confidence = 100;  // the OCR word's, 0..100 (100 for text without OCR)
 };
 
 // A line prepared for matching.

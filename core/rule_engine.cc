@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -69,6 +72,7 @@ struct Candidate {
   double score = 0;
   std::string label;
   TypedValue value;
+  float word_confidence = 100;  // the least OCR confidence of the words read for the value
 };
 
 struct Match {
@@ -206,6 +210,177 @@ bool InRegion(const TextLine& line, PageRegion region, const std::vector<PageSiz
   return region == PageRegion::kTop ? centre < h * 0.45 : centre > h * 0.4;
 }
 
+// An amount in cents as the field reads it (after the OCR repairs), or nothing.
+std::optional<long> CentsOf(const FieldSpec& f, std::string raw) {
+  RepairAmount(raw, f.rules.currency);
+  auto m = NormaliseMoney(raw, f.rules.currency);
+  if (!m) return std::nullopt;
+  try {
+    const double amount = std::stod(m->amount);
+    if (!(std::fabs(amount) < 1e12)) return std::nullopt;  // no amount, a run of digits
+    return std::lround(amount * 100);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// "-12.05" for -1205.
+std::string CentsText(long cents) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%ld.%02ld", cents < 0 ? "-" : "", std::labs(cents) / 100,
+                std::labs(cents) % 100);
+  return buf;
+}
+
+// The text before a registration number printed after a name: "AEON CO. (M) BHD (126926-8) ;"
+// is "AEON CO. (M) BHD ". A text that is only the number stays as it is.
+std::string WithoutRegistration(const std::string& text) {
+  static const std::regex kRegistration(
+      R"(\(\s*[A-Z]{0,3}[ :.]*\d[\d ]{3,}[-\dA-Z ]*\)?[^A-Za-z0-9]*$)", std::regex::icase);
+  std::smatch m;
+  if (!std::regex_search(text, m, kRegistration) || m.position(0) == 0) return text;
+  return text.substr(0, static_cast<size_t>(m.position(0)));
+}
+
+// A hyphen OCR read for the space before a legal-form word ("INTERNATIONAL-SDN BHD") is a
+// space again. Only whole keywords of letters, after a letter.
+std::string SpaceBeforeKeyword(std::string text, const std::vector<std::string>& keywords) {
+  for (const std::string& k : keywords) {
+    const std::string word = NormaliseLabel(k);
+    if (word.size() < 3 || !std::all_of(word.begin(), word.end(), [](unsigned char c) {
+          return std::isalpha(c) || c == ' ';
+        })) {
+      continue;
+    }
+    const std::string first = word.substr(0, word.find(' '));
+    for (size_t at = text.find('-'); at != std::string::npos; at = text.find('-', at + 1)) {
+      const size_t end = at + 1 + first.size();
+      if (at == 0 || !std::isalpha(static_cast<unsigned char>(text[at - 1])) || end > text.size() ||
+          (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end])))) {
+        continue;
+      }
+      if (NormaliseLabel(text.substr(at + 1, first.size())) == first) text[at] = ' ';
+    }
+  }
+  return text;
+}
+
+// The least OCR confidence among the words of `lines` that appear in `value` (words a rule
+// rewrote, like "SON" spelt "SDN", and specks left out do not count); 100 when none does.
+float WordConfidence(const std::vector<const TextLine*>& lines, const std::string& value) {
+  std::string upper = value;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  float least = 100;
+  for (const TextLine* line : lines) {
+    for (const LineToken& t : line->tokens) {
+      if (std::none_of(t.norm.begin(), t.norm.end(),
+                       [](unsigned char ch) { return std::isalnum(ch); })) {
+        continue;
+      }
+      if (upper.find(t.norm) != std::string::npos) least = std::min(least, t.confidence);
+    }
+  }
+  return least;
+}
+
+// OCR repairs of one word of an address, only where the word fits a known shape:
+//  - a postcode, five characters with at least three digits, whose others are letters OCR
+//    reads for digits ("S3000" -> "53000", "4O170" -> "40170");
+//  - a word of five or more letters one substitution away from exactly one word of the
+//    lexicon (the field's keywords: "JAIAN" -> "JALAN", "MALAYSTA" -> "MALAYSIA"), spelt in
+//    the word's case.
+// Punctuation around the word stays.
+std::string RepairAddressWord(const std::string& word, const std::set<std::string>& lexicon) {
+  size_t b = 0, e = word.size();
+  while (b < e && std::ispunct(static_cast<unsigned char>(word[b]))) ++b;
+  while (e > b && std::ispunct(static_cast<unsigned char>(word[e - 1]))) --e;
+  std::string core = word.substr(b, e - b);
+  if (core.size() == 5) {
+    static const std::map<char, char> kDigitFor = {{'S', '5'}, {'O', '0'}, {'o', '0'},
+                                                   {'D', '0'}, {'Q', '0'}, {'I', '1'},
+                                                   {'l', '1'}, {'B', '8'}, {'Z', '2'}};
+    int digits = 0;
+    bool fits = true;
+    for (char c : core) {
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        ++digits;
+      } else if (!kDigitFor.count(c)) {
+        fits = false;
+      }
+    }
+    if (fits && digits >= 3 && digits < 5) {
+      for (char& c : core) {
+        if (!std::isdigit(static_cast<unsigned char>(c))) c = kDigitFor.at(c);
+      }
+      return word.substr(0, b) + core + word.substr(e);
+    }
+  }
+  if (core.size() < 5 ||
+      !std::all_of(core.begin(), core.end(), [](unsigned char c) { return std::isalpha(c); })) {
+    return word;
+  }
+  std::string upper = core;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (lexicon.count(upper)) return word;
+  const std::string* only = nullptr;
+  for (const std::string& w : lexicon) {
+    if (w.size() != upper.size() || EditDistance(w, upper, 1) != 1) continue;
+    if (only != nullptr) return word;  // two words fit: no way to tell
+    only = &w;
+  }
+  if (only == nullptr) return word;
+  std::string fixed = *only;
+  const bool all_upper =
+      std::none_of(core.begin(), core.end(), [](unsigned char c) { return std::islower(c); });
+  if (!all_upper) {
+    for (size_t i = 1; i < fixed.size(); ++i) {
+      fixed[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(fixed[i])));
+    }
+  }
+  return word.substr(0, b) + fixed + word.substr(e);
+}
+
+// A one-word keyword read with characters OCR confuses for its own ('$' or '5' for 'S', '8'
+// for 'B', '0' for 'O' or 'D', '1' or '|' for 'I'), every other character as printed:
+// "$/B" is "S/B", "BH0" is "BHD". Quality 0.9, so the reading is spelt as the keyword.
+LabelMatch FindWithConfusions(const TextLine& line, const std::string& keyword) {
+  LabelMatch m;
+  const std::string norm = NormaliseLabel(keyword);
+  if (norm.find(' ') != std::string::npos || norm.size() < 3) return m;
+  auto same = [](char read, char want) {
+    switch (want) {
+      case 'S':
+        return read == '$' || read == '5';
+      case 'B':
+        return read == '8';
+      case 'O':
+      case 'D':
+        return read == '0';
+      case 'I':
+        return read == '1' || read == '|';
+      default:
+        return false;
+    }
+  };
+  for (size_t i = 0; i < line.tokens.size(); ++i) {
+    const std::string& t = line.tokens[i].norm;
+    if (t.size() != norm.size() || t == norm) continue;
+    bool fits = true;
+    for (size_t c = 0; c < t.size() && fits; ++c) fits = t[c] == norm[c] || same(t[c], norm[c]);
+    if (!fits) continue;
+    m.found = true;
+    m.label = keyword;
+    m.first_token = i;
+    m.end_token = i + 1;
+    m.text_begin = line.tokens[i].begin;
+    m.text_end = line.tokens[i].end;
+    m.quality = 0.9;
+    m.box = line.tokens[i].box;
+    return m;
+  }
+  return m;
+}
+
 class FieldFinder {
  public:
   FieldFinder(const std::vector<TextLine>& lines, const std::vector<PageSize>& sizes)
@@ -271,7 +446,16 @@ class FieldFinder {
       if (Excluded(line, f, label)) continue;
       for (const Match& m : matches) {
         if (label.found && m.begin < label.text_end && label.text_begin < m.end) continue;
-        out.push_back(Make(f, line, m, label, label_weight));
+        double weight = label_weight;
+        // A date followed by a time of day is the moment of the sale, not a number that
+        // looks like a date ("TAXINV :002-155 19/03/16" against "18/03/18 09:03").
+        static const std::regex kTime(R"(^\s*[,;]?\s*\d{1,2}[:.]\d{2}(?!\d))");
+        if (f.rules.type == FieldType::kDate &&
+            std::regex_search(line.text.cbegin() + static_cast<std::ptrdiff_t>(m.end),
+                              line.text.cend(), kTime)) {
+          weight *= 1.3;
+        }
+        out.push_back(Make(f, line, m, label, weight));
       }
     }
     return out;
@@ -285,7 +469,7 @@ class FieldFinder {
       if (line.page != 0) break;
       if (!InRegion(line, f.hints.region, sizes_) || rank >= 12) break;
       int letters = 0, digits = 0, others = 0;
-      for (unsigned char c : line.text) {
+      for (unsigned char c : WithoutRegistration(line.text)) {
         if (std::isalpha(c) || c >= 0x80) {
           ++letters;
         } else if (std::isdigit(c)) {
@@ -301,7 +485,9 @@ class FieldFinder {
         keyword = FindLabel(line, k);
         // Short keywords ("MART", "CO.") only as printed: a fuzzy one hides in any noise.
         if (keyword.found && (keyword.quality >= 0.99 || NormaliseLabel(k).size() > 5)) break;
-        keyword.found = false;
+        // ... or with a character OCR confuses in the keyword's shape ("$/B", "BH0").
+        keyword = FindWithConfusions(line, k);
+        if (keyword.found) break;
       }
       // A keyword ("SDN BHD") outweighs an excluded word before it ("(TAMAN DAYA) SDN BHD"),
       // not one after it ("COMPANY REG NO"); a line with a postcode is an address.
@@ -328,6 +514,7 @@ class FieldFinder {
       }
       std::string text = TrimPunctuation(line.text);
       PixelBox box = line.box;
+      std::vector<const TextLine*> used = {&line};
       if (keyword.found) {
         const LabelMatch& m = keyword;
         score += 0.6;
@@ -349,10 +536,26 @@ class FieldFinder {
         if (outside < 3 && previous != nullptr) {
           text = TrimPunctuation(previous->text) + " " + text;
           box = UnionBox(previous->box, box);
+          used.push_back(previous);
+        }
+      }
+      text = SpaceBeforeKeyword(text, f.hints.keywords);
+      // A name ending in '&' goes on on the next line ("HARDWARE &" / "ELECTRICAL").
+      if (!text.empty() && text.back() == '&' &&
+          static_cast<size_t>(line.index) + 1 < lines_.size()) {
+        const TextLine& next = lines_[line.index + 1];
+        const std::string more = TrimPunctuation(WithoutRegistration(next.text));
+        if (next.page == line.page && std::count_if(more.begin(), more.end(), [](unsigned char ch) {
+                                        return std::isalpha(ch);
+                                      }) >= 3) {
+          text += " " + more;
+          box = UnionBox(box, next.box);
+          used.push_back(&next);
         }
       }
       Candidate c;
-      c.raw = text;
+      c.raw = TrimPunctuation(WithoutRegistration(text));
+      c.word_confidence = WordConfidence(used, c.raw);
       c.box = box;
       c.page = line.page;
       c.line = line.index;
@@ -363,9 +566,163 @@ class FieldFinder {
     return out;
   }
 
+  // Checks money candidates against the amounts around them (see RuleHints::checks): a value
+  // equal to paid - change, or to a subtotal or total plus the adjustments printed under it,
+  // gains; one printed off the step (RM 33.92 for 33.90) loses; a checked value no label
+  // reached is added, where it is printed, else as computed.
+  void CrossCheck(const FieldSpec& f, std::vector<Candidate>& cands) const {
+    const RuleHints& h = f.hints;
+    if (h.checks.empty() && h.step_cents <= 0) return;
+    auto role_labels = [&](const char* role) {
+      auto it = h.checks.find(role);
+      return it == h.checks.end() ? std::vector<std::string>{} : it->second;
+    };
+    const std::vector<std::string> paid = role_labels("paid"), change = role_labels("change"),
+                                   subtotal = role_labels("subtotal"),
+                                   adjustment = role_labels("adjustment");
+    const std::vector<std::string> labels = AllLabels(h.labels);
+    const std::string pattern = PatternFor(f);
+    enum Role { kNone, kPaid, kChange, kSubtotal, kAdjustment, kTotal };
+    struct Amount {
+      const TextLine* line = nullptr;
+      Match match;
+      long cents = 0;
+      Role role = kNone;
+    };
+    std::vector<Amount> amounts;  // the last amount of each line that has one
+    for (const TextLine& line : lines_) {
+      auto matches = FindMatches(line, pattern, 0, line.text.size());
+      if (matches.empty()) continue;
+      Amount a;
+      a.line = &line;
+      a.match = matches.back();
+      auto cents = CentsOf(
+          f, Trim(std::string_view(line.text).substr(a.match.begin, a.match.end - a.match.begin)));
+      if (!cents) continue;
+      a.cents = *cents;
+      // The role whose label reads best over the most text left of the amount names the
+      // line: "SERVICE CHARGE" over a fuzzy "CHANGE", "CASH SHANGE" as "CASH CHANGE" over
+      // "CASH"; ties go to change, paid, subtotal, total, adjustment in that order.
+      double best = 0;
+      auto consider = [&](Role role, const LabelMatch& m) {
+        if (!m.found || m.text_end > a.match.begin) return;
+        const double weight = m.quality * static_cast<double>(NormaliseLabel(m.label).size());
+        if (weight > best + 1e-9) {
+          a.role = role;
+          best = weight;
+        }
+      };
+      consider(kChange, FindAnyLabel(line, change));
+      consider(kPaid, FindAnyLabel(line, paid));
+      consider(kSubtotal, FindAnyLabel(line, subtotal));
+      const LabelMatch total = FindAnyLabel(line, labels);
+      if (total.found && !Excluded(line, f, total)) consider(kTotal, total);
+      consider(kAdjustment, FindAnyLabel(line, adjustment));
+      amounts.push_back(a);
+    }
+    std::vector<long> derived;
+    std::map<long, std::set<int>> sources;  // the lines each derived value was computed from
+    for (size_t i = 0; i < amounts.size(); ++i) {
+      const Amount& a = amounts[i];
+      if (a.role == kChange) {
+        // The paid amount is on one of the few lines above.
+        for (size_t j = i; j-- > 0 && a.line->index - amounts[j].line->index <= 4;) {
+          if (amounts[j].role != kPaid) continue;
+          if (amounts[j].cents > a.cents) {
+            derived.push_back(amounts[j].cents - a.cents);
+            sources[derived.back()].insert({a.line->index, amounts[j].line->index});
+          }
+          break;
+        }
+      }
+      if (a.role == kSubtotal || a.role == kTotal) {
+        long sum = a.cents;
+        int steps = 0;
+        std::set<int> from = {a.line->index};
+        for (size_t j = i + 1; j < amounts.size() && amounts[j].role == kAdjustment &&
+                               amounts[j].line->index - amounts[j - 1].line->index <= 2;
+             ++j) {
+          sum += amounts[j].cents;
+          from.insert(amounts[j].line->index);
+          ++steps;
+        }
+        if (steps > 0 && sum > 0) {
+          derived.push_back(sum);
+          sources[sum].insert(from.begin(), from.end());
+        }
+      }
+    }
+    auto support = [&](long cents) {
+      return static_cast<int>(std::count(derived.begin(), derived.end(), cents));
+    };
+    // The same amount on two lines (TOTAL and CASH, TOTAL and NETT TOTAL) confirms it too.
+    auto repeated = [&](long cents) {
+      int lines = 0;
+      for (const Amount& a : amounts) {
+        if (a.cents == cents && a.role != kChange && a.role != kAdjustment) ++lines;
+      }
+      return lines >= 2 ? 1 : 0;
+    };
+    auto weight = [&](long cents) {
+      double w = 1.0 + 0.3 * std::min(2, support(cents) + repeated(cents));
+      // Off the step it cannot be what was paid in cash: most likely a digit misread.
+      if (h.step_cents > 0 && cents % h.step_cents != 0) w *= 0.4;
+      return w;
+    };
+    std::set<long> seen;
+    const size_t labelled = cands.size();
+    for (Candidate& c : cands) {
+      auto cents = CentsOf(f, c.raw);
+      if (!cents) continue;
+      seen.insert(*cents);
+      c.score *= weight(*cents);
+    }
+    // A checked value no label reached: where it is printed; else, as a reading of a labelled
+    // amount that differs from it in one digit ("37.00" for 31.00), in that amount's place.
+    for (long d : std::set<long>(derived.begin(), derived.end())) {
+      if (seen.count(d)) continue;
+      const Amount* printed = nullptr;
+      for (const Amount& a : amounts) {
+        // Not on a line it was computed from: CASH 20.00 less CHANGE 0.00 proves nothing.
+        if (a.cents == d && (a.role == kNone || a.role == kPaid) &&
+            !sources[d].count(a.line->index)) {
+          printed = &a;
+        }
+      }
+      if (printed != nullptr) {
+        Candidate c = Make(f, *printed->line, printed->match, LabelMatch{}, 1.0);
+        c.score *= weight(d);
+        cands.push_back(std::move(c));
+        continue;
+      }
+      const std::string text = CentsText(d);
+      for (size_t i = 0; i < labelled; ++i) {
+        auto cents = CentsOf(f, cands[i].raw);
+        if (!cents || cands[i].label.empty() || support(*cents) + repeated(*cents) > 0) continue;
+        const std::string read = CentsText(*cents);
+        if (read.size() != text.size() || EditDistance(read, text, 1) != 1) continue;
+        Candidate c = cands[i];
+        c.raw = text;
+        c.word_confidence = 100;  // read again by the check
+        c.score = c.score / weight(*cents) * weight(d) * Validated(c, f);
+        cands.push_back(std::move(c));
+        break;
+      }
+    }
+  }
+
   // `anchor`: index of the line the block follows, or -1.
   std::vector<Candidate> Block(const FieldSpec& f, int anchor) const {
     std::vector<Candidate> out;
+    std::set<std::string> lexicon;  // the words of the field's keywords
+    for (const std::string& k : f.hints.keywords) {
+      std::istringstream words(NormaliseLabel(k));
+      for (std::string w; words >> w;) {
+        if (std::all_of(w.begin(), w.end(), [](unsigned char ch) { return std::isalpha(ch); })) {
+          lexicon.insert(w);
+        }
+      }
+    }
     const std::vector<std::string> stops = AllLabels(f.hints.exclude_labels);
     // Five digits standing alone (a postcode), not a registration number "(12345-X)".
     static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
@@ -373,7 +730,17 @@ class FieldFinder {
       for (const std::string& k : f.hints.keywords) {
         if (FindLabel(line, k).found) return true;
       }
-      return std::regex_search(line.text, kPostcode);
+      // A house number and a comma open an address ("109, SS21/1A,", "K3-113, JL IBRAHIM").
+      static const std::regex kHouseNumber(R"(^\W*(?:NO\.?\s*)?[A-Z]?\d+[A-Z]?(?:-\d+[A-Z]?)*\s*,)",
+                                           std::regex::icase);
+      return std::regex_search(line.text, kPostcode) || std::regex_search(line.text, kHouseNumber);
+    };
+    // A branch name in brackets under the address is printed as part of it:
+    // "(MR DIY TESCO TERBAU)".
+    auto bracketed = [](const TextLine& line) {
+      const std::string t = Trim(line.text);
+      return t.size() > 4 && t.front() == '(' && t.back() == ')' &&
+             std::none_of(t.begin(), t.end(), [](unsigned char ch) { return std::isdigit(ch); });
     };
     size_t start = anchor >= 0 ? static_cast<size_t>(anchor) + 1 : 0;
     int skipped = 0;
@@ -393,6 +760,10 @@ class FieldFinder {
         continue;
       }
       if (stop || static_cast<int>(taken.size()) >= f.hints.max_lines) break;
+      if (bracketed(line)) {
+        taken.push_back(&line);
+        break;
+      }
       const std::string& prev = taken.back()->text;
       const bool continues = keyword || line.text.find(',') != std::string::npos ||
                              (!prev.empty() && prev.back() == ',');
@@ -406,16 +777,19 @@ class FieldFinder {
       std::string kept;
       std::istringstream words(line->text);
       for (std::string word; words >> word;) {
-        const bool noise = std::none_of(word.begin(), word.end(), [](unsigned char ch) {
-          return std::isalnum(ch) || ch == '&' || ch >= 0x80;
-        });
-        if (!noise) kept += (kept.empty() ? "" : " ") + word;
+        const bool noise = std::none_of(word.begin(), word.end(),
+                                        [](unsigned char ch) {
+                                          return std::isalnum(ch) || ch == '&' || ch >= 0x80;
+                                        }) ||
+                           TrimPunctuation(word).empty();
+        if (!noise) kept += (kept.empty() ? "" : " ") + RepairAddressWord(word, lexicon);
       }
       if (!kept.empty()) c.raw += (c.raw.empty() ? "" : " ") + kept;
       c.box = UnionBox(c.box, line->box);
     }
     c.page = taken.front()->page;
     c.line = taken.front()->index;
+    c.word_confidence = WordConfidence(taken, c.raw);
     c.score = 0.9 * Validated(c, f);
     out.push_back(std::move(c));
     return out;
@@ -429,6 +803,10 @@ class FieldFinder {
     if (f.rules.type == FieldType::kMoney) RepairAmount(c.raw, f.rules.currency);
     if (f.rules.type == FieldType::kDate) RepairNumericDate(c.raw);
     c.box = BoxOf(line, m.begin, m.end);
+    for (const LineToken& t : line.tokens) {
+      if (t.end > m.begin && t.begin < m.end)
+        c.word_confidence = std::min(c.word_confidence, t.confidence);
+    }
     c.page = line.page;
     c.line = line.index;
     c.offset = m.begin;
@@ -451,7 +829,7 @@ class FieldFinder {
       if (below.box.y - (line.box.y + line.box.h) > 3 * h) break;
       // A line with a label of its own ("CASH 20.00" under "TOTAL") holds another value.
       if (Excluded(below, f, LabelMatch{}) ||
-          FindAnyLabel(below, AllLabels(f.hints.labels)).found) {
+          FindAnyLabel(below, AllLabels(f.hints.labels)).found || HasCheckLabel(f, below)) {
         continue;
       }
       for (const Match& m : FindMatches(below, pattern, 0, below.text.size())) {
@@ -464,9 +842,79 @@ class FieldFinder {
     }
   }
 
+  // Whether the line carries a label of one of the field's checks (an exactly read "CASH",
+  // "ROUNDING ADJ"): its amount is another one.
+  static bool HasCheckLabel(const FieldSpec& f, const TextLine& line) {
+    for (const auto& [role, words] : f.hints.checks) {
+      LabelMatch m = FindAnyLabel(line, words);
+      if (m.found && m.quality >= 0.99) return true;
+    }
+    return false;
+  }
+
   const std::vector<TextLine>& lines_;
   const std::vector<PageSize>& sizes_;
 };
+
+// Two invalid readings of one numeric date ("36/03/2018" and "30/83/2018", the date printed
+// twice) make a valid one when each part that differs is valid in just one of them: the day
+// from the one, the month from the other.
+void MergeDateReadings(const FieldSpec& f, std::vector<Candidate>& cands) {
+  using Parts = std::vector<std::string>;
+  auto split = [](const std::string& raw) {
+    Parts out(1);
+    for (char c : raw) {
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        out.back().push_back(c);
+      } else if (c == '/' || c == '-' || c == '.') {
+        out.emplace_back();
+      } else {
+        return Parts{};
+      }
+    }
+    return out.size() == 3 ? out : Parts{};
+  };
+  const size_t n = cands.size();
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      const Candidate& a = cands[i];
+      const Candidate& b = cands[j];
+      if (a.value.valid || b.value.valid || a.raw.size() != b.raw.size()) continue;
+      const Parts pa = split(a.raw), pb = split(b.raw);
+      if (pa.empty() || pb.empty()) continue;
+      // `p` written with a's separators.
+      auto join = [&](const Parts& p) {
+        std::string t = a.raw;
+        for (size_t q = 0, at = 0; q < 3; at += p[q].size() + 1, ++q)
+          t.replace(at, p[q].size(), p[q]);
+        return t;
+      };
+      Parts merged = pa;
+      bool ok = true;
+      for (size_t k = 0; k < 3 && ok; ++k) {
+        if (pa[k] == pb[k]) continue;
+        if (pa[k].size() != pb[k].size()) {
+          ok = false;
+          break;
+        }
+        Parts a_with_b = pa, b_with_a = pb;
+        a_with_b[k] = pb[k];
+        b_with_a[k] = pa[k];
+        const bool from_b = NormaliseValue(join(a_with_b), f.rules).valid;
+        const bool from_a = NormaliseValue(join(b_with_a), f.rules).valid;
+        if (from_a == from_b) ok = false;
+        if (from_b) merged[k] = pb[k];
+      }
+      if (!ok) continue;
+      Candidate c = a;
+      c.raw = join(merged);
+      c.value = NormaliseValue(c.raw, f.rules);
+      if (!c.value.valid) continue;
+      c.score = std::max(a.score, b.score) / 0.35;  // the better reading's, now valid
+      cands.push_back(std::move(c));
+    }
+  }
+}
 
 double NumericValue(const Candidate& c) {
   try {
@@ -684,9 +1132,11 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
     switch (f.hints.locate) {
       case LocateStrategy::kLabel:
         cands = finder.ByLabel(f);
+        if (f.rules.type == FieldType::kMoney) finder.CrossCheck(f, cands);
         break;
       case LocateStrategy::kPattern:
         cands = finder.ByPattern(f);
+        if (f.rules.type == FieldType::kDate) MergeDateReadings(f, cands);
         break;
       case LocateStrategy::kHeader:
         cands = finder.Header(f);
@@ -727,6 +1177,9 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
     }
     const Candidate* pick = Choose(cands, f.hints.prefer);
     if (pick == nullptr) continue;
+    // The line still places the fields after it (an address under a doubtful name).
+    line_of[f.name] = pick->line;
+    if (pick->word_confidence < static_cast<float>(f.hints.min_word_confidence)) continue;
     out.found = true;
     out.value = pick->value;
     out.box = pick->box;
@@ -737,7 +1190,6 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
       if (l.index == pick->line) ocr = l.confidence > 0 ? l.confidence / 100.0 : 1.0;
     }
     out.confidence = std::clamp(std::min(1.0, pick->score) * (0.5 + 0.5 * ocr), 0.0, 1.0);
-    line_of[f.name] = pick->line;
   }
   if (t.key_values) result.key_values = FindKeyValuePairs(pages);
   return result;

@@ -13,8 +13,14 @@
 //             (or after the header) that carry keywords or postcodes, stopped by
 //             exclude_labels or a line that is clearly something else;
 //   mrz     - an element of a machine readable zone (core/mrz.h, check digits verified).
+// Money fields with `checks` are checked against the amounts around them (paid - change, a
+// subtotal or total plus the adjustments under it, the same amount on two lines, the cash
+// step); dates followed by a time of day weigh more, and two invalid readings of one date
+// merge; header names and address blocks get the OCR repairs described in docs/forms.md.
 // Every candidate is normalised and validated by its field type (core/field_types.h);
 // invalid candidates keep a fraction of their score, so a valid one wins when there is one.
+// A chosen value with a word OCR read below the field's min_word_confidence is not returned
+// (found=false), though its line still places the fields after it.
 // The field's `prefer` then picks: best, or first/largest among candidates within 20 % of
 // the best score, or last among those tied with it (within 3 %).
 //

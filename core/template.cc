@@ -196,7 +196,8 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
   if (const auto* rules = r.Member("rules")) {
     Reader hr(*rules, r.Path("rules"));
     hr.Only({"locate", "labels", "exclude_labels", "value_pattern", "position", "region",
-             "keywords", "max_lines", "prefer", "after", "mrz_element"});
+             "keywords", "max_lines", "prefer", "after", "mrz_element", "checks", "step_cents",
+             "min_word_confidence"});
     RuleHints& h = f.hints;
     h.locate = ParseEnum(hr.Path("locate"), hr.String("locate", "label", 32),
                          {LocateStrategy::kLabel, LocateStrategy::kPattern, LocateStrategy::kHeader,
@@ -227,6 +228,16 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
                   &PreferenceName);
     h.after = hr.String("after", "", 64);
     h.mrz_element = hr.String("mrz_element", "", 64);
+    if (const auto* checks = hr.Member("checks")) {
+      Reader cr(*checks, hr.Path("checks"));
+      cr.Only({"paid", "change", "subtotal", "adjustment"});
+      for (const char* role : {"paid", "change", "subtotal", "adjustment"}) {
+        if (cr.Has(role)) h.checks[role] = cr.Strings(role);
+      }
+      if (f.rules.type != FieldType::kMoney) Bad(hr.Path("checks"), "only for money fields");
+    }
+    h.step_cents = hr.Int("step_cents", 0, 0, 100000);
+    h.min_word_confidence = hr.Int("min_word_confidence", 0, 0, 100);
     static const std::set<std::string> kMrzElements = {
         "zone",        "document_code",   "issuing_state", "surname",
         "given_names", "document_number", "nationality",   "birth_date",
@@ -339,6 +350,25 @@ void WriteTemplate(W& w, const Template& t) {
     str("prefer", std::string(PreferenceName(h.prefer)));
     if (!h.after.empty()) str("after", h.after);
     if (!h.mrz_element.empty()) str("mrz_element", h.mrz_element);
+    if (!h.checks.empty()) {
+      w.Key("checks");
+      w.StartObject();
+      for (const auto& [role, words] : h.checks) {
+        w.Key(role.c_str());
+        w.StartArray();
+        for (const std::string& s : words) w.String(s.c_str(), s.size());
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    if (h.step_cents) {
+      w.Key("step_cents");
+      w.Int(h.step_cents);
+    }
+    if (h.min_word_confidence) {
+      w.Key("min_word_confidence");
+      w.Int(h.min_word_confidence);
+    }
     w.EndObject();
     w.EndObject();
   }
@@ -484,7 +514,8 @@ bool operator==(const RuleHints& a, const RuleHints& b) {
   return a.locate == b.locate && a.labels == b.labels && a.exclude_labels == b.exclude_labels &&
          a.value_pattern == b.value_pattern && a.positions == b.positions && a.region == b.region &&
          a.keywords == b.keywords && a.max_lines == b.max_lines && a.prefer == b.prefer &&
-         a.after == b.after && a.mrz_element == b.mrz_element;
+         a.after == b.after && a.mrz_element == b.mrz_element && a.checks == b.checks &&
+         a.step_cents == b.step_cents && a.min_word_confidence == b.min_word_confidence;
 }
 
 bool operator==(const FieldSpec& a, const FieldSpec& b) {

@@ -63,6 +63,17 @@ struct RuleHints {
   Preference prefer = Preference::kBest;
   std::string after;        // kBlock: the field whose lines the block follows ("company")
   std::string mrz_element;  // kMrz: "document_number", "surname", "birth_date", ...
+  // Money fields: the labels of the lines an amount is checked against, by role:
+  // "paid" (CASH), "change" (CHANGE), "subtotal" (SUBTOTAL), "adjustment" (GST, ROUNDING)
+  // lines added to the subtotal or total above them. A value confirmed by paid - change or by
+  // a subtotal plus its adjustments wins; one printed only there (a misread label) is found.
+  std::map<std::string, std::vector<std::string>> checks;
+  // Money fields: the smallest step of a payable amount in cents (5 where cash is rounded to
+  // 0.05); 0 = any. Amounts off the step lose against those on it.
+  int step_cents = 0;
+  // A value with a word OCR read with less confidence than this (0..100) is likely misread
+  // and is not returned: the field is missing (and `auto` asks the LLM for it). 0 = any.
+  int min_word_confidence = 0;
 };
 
 struct FieldSpec {
