@@ -81,6 +81,13 @@ bool Pattern::Search(std::string_view text) const {
   return impl_->Match(text, 0, 0, md.data) > 0;
 }
 
+std::optional<Pattern::Span> Pattern::Find(std::string_view text) const {
+  MatchData md(impl_->code);
+  if (impl_->Match(text, 0, 0, md.data) <= 0) return std::nullopt;
+  const PCRE2_SIZE* span = pcre2_get_ovector_pointer(md.data);
+  return Span{span[0], span[1]};
+}
+
 std::vector<Pattern::Span> Pattern::FindAll(std::string_view text) const {
   std::vector<Span> out;
   MatchData md(impl_->code);

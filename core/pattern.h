@@ -41,6 +41,8 @@ class Pattern {
     size_t begin = 0;  // byte offsets in the text searched
     size_t end = 0;
   };
+  // The leftmost match, if any (none when `text` is longer than kMaxText).
+  std::optional<Span> Find(std::string_view text) const;
   // Every non-overlapping, non-empty match, left to right. `text` is the whole subject:
   // ^, \b and lookbehind see nothing before its first byte. None when `text` is longer
   // than kMaxText.

@@ -8,12 +8,12 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "core/label_match.h"
 #include "core/mrz.h"
+#include "core/pattern.h"
 
 namespace scanline {
 namespace {
@@ -28,16 +28,6 @@ constexpr char kPhonePattern[] = R"(\+?\(?\d[\d ()./-]{5,18}\d)";
 constexpr char kEmailPattern[] = R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})";
 constexpr char kIdPattern[] = R"([A-Za-z0-9][A-Za-z0-9/_.-]{2,})";
 constexpr char kTextPattern[] = R"(\S.*\S|\S)";
-
-const std::regex& Compiled(const std::string& pattern) {
-  thread_local std::map<std::string, std::regex> cache;
-  auto it = cache.find(pattern);
-  if (it == cache.end()) {
-    it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript | std::regex::icase))
-             .first;
-  }
-  return it->second;
-}
 
 std::string PatternFor(const FieldSpec& f) {
   if (!f.hints.value_pattern.empty()) return f.hints.value_pattern;
@@ -86,13 +76,9 @@ std::vector<Match> FindMatches(const TextLine& line, const std::string& pattern,
   std::vector<Match> out;
   if (from >= to || from >= line.text.size()) return out;
   to = std::min(to, line.text.size());
-  const std::regex& re = Compiled(pattern);
-  auto begin = line.text.cbegin() + static_cast<std::ptrdiff_t>(from);
-  auto end = line.text.cbegin() + static_cast<std::ptrdiff_t>(to);
-  for (std::sregex_iterator it(begin, end, re), last; it != last; ++it) {
-    if (it->length(0) == 0) continue;
-    size_t b = from + static_cast<size_t>(it->position(0));
-    out.push_back({b, b + static_cast<size_t>(it->length(0))});
+  const std::string_view part = std::string_view(line.text).substr(from, to - from);
+  for (const Pattern::Span& span : CachedPattern(pattern, true).FindAll(part)) {
+    out.push_back({from + span.begin, from + span.end});
   }
   return out;
 }
@@ -235,11 +221,11 @@ std::string CentsText(long cents) {
 // The text before a registration number printed after a name: "AEON CO. (M) BHD (126926-8) ;"
 // is "AEON CO. (M) BHD ". A text that is only the number stays as it is.
 std::string WithoutRegistration(const std::string& text) {
-  static const std::regex kRegistration(
-      R"(\(\s*[A-Z]{0,3}[ :.]*\d[\d ]{3,}[-\dA-Z ]*\)?[^A-Za-z0-9]*$)", std::regex::icase);
-  std::smatch m;
-  if (!std::regex_search(text, m, kRegistration) || m.position(0) == 0) return text;
-  return text.substr(0, static_cast<size_t>(m.position(0)));
+  const std::optional<Pattern::Span> m =
+      CachedPattern(R"(\(\s*[A-Z]{0,3}[ :.]*\d[\d ]{3,}[-\dA-Z ]*\)?[^A-Za-z0-9]*$)", true)
+          .Find(text);
+  if (!m || m->begin == 0) return text;
+  return text.substr(0, m->begin);
 }
 
 // A hyphen OCR read for the space before a legal-form word ("INTERNATIONAL-SDN BHD") is a
@@ -449,10 +435,9 @@ class FieldFinder {
         double weight = label_weight;
         // A date followed by a time of day is the moment of the sale, not a number that
         // looks like a date ("TAXINV :002-155 19/03/16" against "18/03/18 09:03").
-        static const std::regex kTime(R"(^\s*[,;]?\s*\d{1,2}[:.]\d{2}(?!\d))");
         if (f.rules.type == FieldType::kDate &&
-            std::regex_search(line.text.cbegin() + static_cast<std::ptrdiff_t>(m.end),
-                              line.text.cend(), kTime)) {
+            CachedPattern(R"(^\s*[,;]?\s*\d{1,2}[:.]\d{2}(?!\d))", false)
+                .Search(std::string_view(line.text).substr(m.end))) {
           weight *= 1.3;
         }
         out.push_back(Make(f, line, m, label, weight));
@@ -491,7 +476,7 @@ class FieldFinder {
       }
       // A keyword ("SDN BHD") outweighs an excluded word before it ("(TAMAN DAYA) SDN BHD"),
       // not one after it ("COMPANY REG NO"); a line with a postcode is an address.
-      static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
+      const Pattern& postcode = CachedPattern(R"((^|[^(\w-])\d{5}(?![\w-]))", false);
       bool excluded = false;
       for (const std::string& ex : AllLabels(f.hints.exclude_labels)) {
         LabelMatch m = FindLabel(line, ex);
@@ -500,7 +485,7 @@ class FieldFinder {
           excluded = true;
         }
       }
-      if (excluded || (!keyword.found && std::regex_search(line.text, kPostcode))) {
+      if (excluded || (!keyword.found && postcode.Search(line.text))) {
         previous = nullptr;
         continue;
       }
@@ -725,15 +710,15 @@ class FieldFinder {
     }
     const std::vector<std::string> stops = AllLabels(f.hints.exclude_labels);
     // Five digits standing alone (a postcode), not a registration number "(12345-X)".
-    static const std::regex kPostcode(R"((^|[^(\w-])\d{5}(?![\w-]))");
+    const Pattern& postcode = CachedPattern(R"((^|[^(\w-])\d{5}(?![\w-]))", false);
     auto has_keyword = [&](const TextLine& line) {
       for (const std::string& k : f.hints.keywords) {
         if (FindLabel(line, k).found) return true;
       }
       // A house number and a comma open an address ("109, SS21/1A,", "K3-113, JL IBRAHIM").
-      static const std::regex kHouseNumber(R"(^\W*(?:NO\.?\s*)?[A-Z]?\d+[A-Z]?(?:-\d+[A-Z]?)*\s*,)",
-                                           std::regex::icase);
-      return std::regex_search(line.text, kPostcode) || std::regex_search(line.text, kHouseNumber);
+      const Pattern& house_number =
+          CachedPattern(R"(^\W*(?:NO\.?\s*)?[A-Z]?\d+[A-Z]?(?:-\d+[A-Z]?)*\s*,)", true);
+      return postcode.Search(line.text) || house_number.Search(line.text);
     };
     // A branch name in brackets under the address is printed as part of it:
     // "(MR DIY TESCO TERBAU)".
