@@ -19,6 +19,7 @@
 #include "core/detail/image_mat.h"
 #include "core/detail/plate_detail.h"
 #include "core/error.h"
+#include "core/plate_chars.h"
 #include "core/retinex.h"
 
 namespace scanline {
@@ -112,7 +113,7 @@ LprEngines::LprEngines(const LprConfig& lpr, const std::string& tessdata_dir) {
   options.cascade_files = SplitCascadeFiles(lpr.cascade_files);
   options.onnx_model = lpr.onnx_model;
   detector_ = std::make_unique<PlateDetector>(options);
-  reader_ = std::make_unique<PlateReader>(tessdata_dir, "eng");
+  reader_ = std::make_unique<PlateReader>(tessdata_dir, "eng", PlateCharModelFile());
 }
 
 LprEngines::~LprEngines() = default;
@@ -193,9 +194,10 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
       bool mine = false;
       for (int way : {0, 2, 1}) {
         if (way == 1 && mine) break;
-        PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
-        mine = mine || PlausibleLength(r.size(), region);
-        if (!r.empty()) readings.push_back(std::move(r));
+        for (PlateReading& r : detail::ReadRowWay(engines.reader(), images, way)) {
+          mine = mine || PlausibleLength(r.size(), region);
+          readings.push_back(std::move(r));
+        }
       }
       plausible = plausible || mine;
     }
