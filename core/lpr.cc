@@ -199,6 +199,11 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
           readings.push_back(std::move(r));
         }
       }
+      if (!mine) {
+        PlateReading r = detail::ReadRowBlobs(engines.reader(), grey, member->row);
+        mine = PlausibleLength(r.size(), region);
+        if (!r.empty()) readings.push_back(std::move(r));
+      }
       plausible = plausible || mine;
     }
     if (!plausible && fallbacks < kMaxRectifiedReads) {

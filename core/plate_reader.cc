@@ -517,6 +517,52 @@ std::vector<cv::Mat> LineGlyphs(const cv::Mat& clean) {
   return out;
 }
 
+std::vector<cv::Mat> RowBlobGlyphs(const cv::Mat& grey, const CharRow& row) {
+  std::vector<cv::Mat> out;
+  const cv::Rect frame(0, 0, grey.cols, grey.rows);
+  for (const cv::Rect& r : row.chars) {
+    const int m = std::max(1, r.height / 10);
+    const cv::Rect box = cv::Rect(r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m) & frame;
+    if (box.width < 2 || box.height < 4) {
+      out.emplace_back();
+      continue;
+    }
+    cv::Mat patch = grey(box).clone();
+    if (row.light_on_dark) cv::bitwise_not(patch, patch);
+    cv::Mat ink;
+    cv::threshold(patch, ink, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+    // The character is the largest blob of the box; bits of neighbours and frame go.
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+    int best = 0, best_area = 0;
+    for (int i = 1; i < n; ++i) {
+      const int area = stats.ptr<int>(i)[cv::CC_STAT_AREA];
+      if (area > best_area) {
+        best_area = area;
+        best = i;
+      }
+    }
+    if (best == 0) {
+      out.emplace_back();
+      continue;
+    }
+    out.push_back(labels == best);
+  }
+  return out;
+}
+
+PlateReading ReadRowBlobs(PlateReader& reader, const cv::Mat& grey, const CharRow& row) {
+  PlateReading r;
+  auto& impl = reader.impl();
+  if (!impl.chars) return r;
+  for (const cv::Mat& glyph : RowBlobGlyphs(grey, row)) {
+    if (glyph.empty()) continue;
+    CharChoices c = impl.chars->Classify(ImageFromMat(glyph));
+    if (!c.empty()) r.push_back(std::move(c));
+  }
+  return r;
+}
+
 std::vector<PlateReading> ReadRowWay(PlateReader& reader, const RowImages& images, int way) {
   std::vector<PlateReading> out;
   const cv::Mat line = BinarisedLine(images, way);

@@ -71,6 +71,14 @@ cv::Mat BinarisedLine(const RowImages& images, int way);
 // than the line's characters are tall is cut at its thinnest columns.
 std::vector<cv::Mat> LineGlyphs(const cv::Mat& clean);
 
+// The row's own blobs (CharRow::chars, as the detector found them), each thresholded
+// (Otsu) in its box at the photo's resolution and cut to its largest blob: the characters
+// as segmented before any straightening. An empty Mat where a box holds no ink.
+std::vector<cv::Mat> RowBlobGlyphs(const cv::Mat& grey, const CharRow& row);
+
+// The character classifier's reading of RowBlobGlyphs; empty without a classifier.
+PlateReading ReadRowBlobs(PlateReader& reader, const cv::Mat& grey, const CharRow& row);
+
 // The readings of a prepared row binarised one way: Tesseract's, and for the binarised ways
 // the character classifier's (when the reader has one); empty readings are left out.
 std::vector<PlateReading> ReadRowWay(PlateReader& reader, const RowImages& images, int way);

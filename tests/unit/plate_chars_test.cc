@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <opencv2/freetype.hpp>
 #include <opencv2/imgproc.hpp>
@@ -135,6 +136,37 @@ TEST(LineGlyphsTest, PartsTwoCharactersJoinedByBlur) {
   const auto glyphs = detail::LineGlyphs(line);
   ASSERT_EQ(glyphs.size(), 2u);
   EXPECT_LT(glyphs[0].cols, 0.8 * box.width);
+}
+
+TEST(RowBlobGlyphsTest, CutsTheDetectorsBlobsAndDropsNeighbours) {
+  // A grey scene with a light plate and dark characters 24 pixels tall; the row's boxes are
+  // the characters' own, as the detector reports them.
+  cv::Mat line = DrawLine("5 K 7", 34);
+  cv::Mat scene(120, 320, CV_8UC1, cv::Scalar(90));
+  line.copyTo(scene(cv::Rect(40, 30, line.cols, line.rows)));
+  cv::Mat ink = scene < 128;
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  detail::CharRow row;
+  for (int i = 1; i < n; ++i) {
+    const int* st = stats.ptr<int>(i);
+    if (st[cv::CC_STAT_AREA] < 30 || st[cv::CC_STAT_HEIGHT] > 60) continue;  // the scene
+    row.chars.emplace_back(st[cv::CC_STAT_LEFT], st[cv::CC_STAT_TOP], st[cv::CC_STAT_WIDTH],
+                           st[cv::CC_STAT_HEIGHT]);
+  }
+  std::sort(row.chars.begin(), row.chars.end(),
+            [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x; });
+  ASSERT_EQ(row.chars.size(), 3u);
+  const auto glyphs = detail::RowBlobGlyphs(scene, row);
+  ASSERT_EQ(glyphs.size(), 3u);
+  const PlateCharClassifier model(PlateCharModelFile());
+  std::string read;
+  for (const auto& g : glyphs) {
+    ASSERT_FALSE(g.empty());
+    EXPECT_LE(g.rows, row.chars.front().height + 8);
+    read += model.Classify(ImageFromMat(g), 1).at(0).c;
+  }
+  EXPECT_EQ(read, "5K7");
 }
 
 }  // namespace

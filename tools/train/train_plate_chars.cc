@@ -152,6 +152,13 @@ PhotoGlyphs GlyphsOfPhoto(scanline::PlateDetector& detector, const scanline::Pla
     if ((bounds & box).area() < 0.6 * bounds.area()) continue;
     if (bounds.width < 0.4 * box.width) continue;
     if (++rows > 4) break;
+    const auto blobs = detail::RowBlobGlyphs(grey, candidate.row);
+    if (blobs.size() == label.plate.size()) {
+      out.matched = true;
+      for (size_t i = 0; i < blobs.size(); ++i) {
+        if (!blobs[i].empty()) out.samples.push_back({ImageFromMat(blobs[i]), label.plate[i]});
+      }
+    }
     const detail::RowImages images = detail::PrepareRow(grey, candidate.row);
     for (int way : {0, 2}) {
       const auto glyphs = detail::LineGlyphs(detail::BinarisedLine(images, way));
