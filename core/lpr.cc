@@ -5,6 +5,9 @@
 //   a street photo are signs, stickers and wheel rims, and each read costs Tesseract calls.
 //   A candidate is first read one way (the cleaned character blobs); only when that reading
 //   has a plate's length are the other binarisations added, so signs cost one call.
+// - When no binarised line of a row gives a plate's length, the character model reads the
+//   row's own blobs as the detector found them (cheap: no Tesseract call), before the
+//   rectified crop is tried.
 // - A reading becomes a plate when its best text is as long as the region's plates and either
 //   fits a pattern or is read with high confidence (vanity plates fit no pattern).
 // - Plates whose outlines overlap an accepted plate are the same plate seen twice (a row
