@@ -5,6 +5,9 @@
 //   a street photo are signs, stickers and wheel rims, and each read costs Tesseract calls.
 //   A candidate is first read one way (the cleaned character blobs); only when that reading
 //   has a plate's length are the other binarisations added, so signs cost one call.
+// - When no binarised line of a row gives a plate's length, the character model reads the
+//   row's own blobs as the detector found them (cheap: no Tesseract call), before the
+//   rectified crop is tried.
 // - A reading becomes a plate when its best text is as long as the region's plates and either
 //   fits a pattern or is read with high confidence (vanity plates fit no pattern).
 // - Plates whose outlines overlap an accepted plate are the same plate seen twice (a row
@@ -19,6 +22,7 @@
 #include "core/detail/image_mat.h"
 #include "core/detail/plate_detail.h"
 #include "core/error.h"
+#include "core/plate_chars.h"
 #include "core/retinex.h"
 
 namespace scanline {
@@ -28,7 +32,7 @@ constexpr size_t kMaxReads = 12;  // rows read per photo
 constexpr size_t kRowsPerPlate = 2;
 constexpr size_t kMaxRectifiedReads = 2;  // rectified plate crops read per photo
 constexpr int kCropHeight = 96;  // rectified plate crop, pixels          // rows read for one place
-constexpr float kMinPatternConfidence = 20;  // 0..100, best text that fits a pattern
+constexpr float kMinPatternConfidence = 10;  // 0..100, best text that fits a pattern
 constexpr float kMinFreeConfidence = 55;     // 0..100, best text that fits none
 
 using Clock = std::chrono::steady_clock;
@@ -112,7 +116,7 @@ LprEngines::LprEngines(const LprConfig& lpr, const std::string& tessdata_dir) {
   options.cascade_files = SplitCascadeFiles(lpr.cascade_files);
   options.onnx_model = lpr.onnx_model;
   detector_ = std::make_unique<PlateDetector>(options);
-  reader_ = std::make_unique<PlateReader>(tessdata_dir, "eng");
+  reader_ = std::make_unique<PlateReader>(tessdata_dir, "eng", PlateCharModelFile());
 }
 
 LprEngines::~LprEngines() = default;
@@ -193,8 +197,14 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
       bool mine = false;
       for (int way : {0, 2, 1}) {
         if (way == 1 && mine) break;
-        PlateReading r = detail::ReadRowWay(engines.reader(), images, way);
-        mine = mine || PlausibleLength(r.size(), region);
+        for (PlateReading& r : detail::ReadRowWay(engines.reader(), images, way)) {
+          mine = mine || PlausibleLength(r.size(), region);
+          readings.push_back(std::move(r));
+        }
+      }
+      if (!mine) {
+        PlateReading r = detail::ReadRowBlobs(engines.reader(), grey, member->row);
+        mine = PlausibleLength(r.size(), region);
         if (!r.empty()) readings.push_back(std::move(r));
       }
       plausible = plausible || mine;

@@ -4,8 +4,9 @@
 //
 // Stages (each timed): decode (core/image.h, with the request limits), enhance (multi-scale
 // Retinex when the photo is dark, core/retinex.h), detect (character rows, cascades, optional
-// ONNX; core/plate_detector.h), read (the rectified row with Tesseract on several
-// binarisations; core/plate_reader.h) and rank (region patterns; core/plate_patterns.h).
+// ONNX; core/plate_detector.h), read (the rectified row with Tesseract and the plate
+// character model on several binarisations; core/plate_reader.h, core/plate_chars.h) and
+// rank (region patterns; core/plate_patterns.h).
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,10 @@
 //   before Tesseract sees them. The others (Tesseract's own Otsu on the grey crop, a local
 //   mean threshold) rescue plates where the first one breaks strokes.
 // - Perspective makes characters lean; the slant that makes ink columns sharpest is undone.
+// - With a plate character model (core/plate_chars.h), each binarised line is also cut into
+//   its characters and each classified; that reading joins Tesseract's, position by position
+//   where the lengths agree. The stock `eng` model confuses plate lettering (W/H, 7/T, G/6)
+//   that the trained model tells apart; Tesseract reads what segmentation breaks.
 #include "core/plate_reader.h"
 
 #include <leptonica/allheaders.h>
@@ -21,12 +25,14 @@
 #include <cmath>
 #include <map>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <queue>
 #include <set>
 
 #include "core/detail/image_mat.h"
 #include "core/detail/plate_detail.h"
 #include "core/error.h"
+#include "core/plate_chars.h"
 
 namespace scanline {
 namespace {
@@ -211,6 +217,7 @@ struct PlateReader::Impl {
   TessPtr api;
   std::string model;
   int64_t calls = 0;
+  std::optional<PlateCharClassifier> chars;
 
   // Reads a dark-on-light line image (CV_8UC1). Empty when Tesseract finds no character.
   PlateReading ReadLine(const cv::Mat& line) {
@@ -255,9 +262,11 @@ struct PlateReader::Impl {
   }
 };
 
-PlateReader::PlateReader(const std::string& tessdata_dir, const std::string& model)
+PlateReader::PlateReader(const std::string& tessdata_dir, const std::string& model,
+                         const std::string& char_model)
     : impl_(std::make_unique<Impl>()) {
   impl_->model = model;
+  if (!char_model.empty()) impl_->chars.emplace(char_model);
   impl_->api.reset(new tesseract::TessBaseAPI());
   std::vector<std::string> names = {"load_system_dawg", "load_freq_dawg",    "load_punc_dawg",
                                     "load_number_dawg", "load_unambig_dawg", "load_bigram_dawg"};
@@ -414,19 +423,163 @@ RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
   return images;
 }
 
-PlateReading ReadRowWay(PlateReader& reader, const RowImages& images, int way) {
+cv::Mat BinarisedLine(const RowImages& images, int way) {
   switch (way) {
     case 0:
-      return reader.impl().ReadLine(CleanLine(images.otsu));
+      return CleanLine(images.otsu);
     case 1:
-      return reader.impl().ReadLine(images.line);
+      return images.line;
     default: {
       cv::Mat local;
       cv::adaptiveThreshold(images.smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C,
                             cv::THRESH_BINARY_INV, kCharPx | 1, 6);
-      return reader.impl().ReadLine(CleanLine(local));
+      return CleanLine(local);
     }
   }
+}
+
+std::vector<cv::Mat> LineGlyphs(const cv::Mat& clean) {
+  cv::Mat ink = clean < 128;
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  struct Part {
+    cv::Rect r;
+    std::vector<int> ids;
+  };
+  std::vector<Part> parts;
+  for (int i = 1; i < n; ++i) {
+    const int* s = stats.ptr<int>(i);
+    if (s[cv::CC_STAT_AREA] < 12) continue;
+    parts.push_back({cv::Rect(s[cv::CC_STAT_LEFT], s[cv::CC_STAT_TOP], s[cv::CC_STAT_WIDTH],
+                              s[cv::CC_STAT_HEIGHT]),
+                     {i}});
+  }
+  std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.r.x < b.r.x; });
+  // Pieces of one broken character overlap in x: they are one glyph.
+  std::vector<Part> glyphs;
+  for (auto& p : parts) {
+    if (!glyphs.empty()) {
+      Part& last = glyphs.back();
+      const int overlap =
+          std::min(last.r.x + last.r.width, p.r.x + p.r.width) - std::max(last.r.x, p.r.x);
+      if (overlap > 0.5 * std::min(last.r.width, p.r.width)) {
+        last.r |= p.r;
+        last.ids.insert(last.ids.end(), p.ids.begin(), p.ids.end());
+        continue;
+      }
+    }
+    glyphs.push_back(std::move(p));
+  }
+  if (glyphs.empty()) return {};
+  std::vector<int> heights;
+  for (const auto& g : glyphs) heights.push_back(g.r.height);
+  std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
+  const double h = heights[heights.size() / 2];
+  std::vector<cv::Mat> out;
+  for (const auto& g : glyphs) {
+    cv::Mat mask(g.r.size(), CV_8UC1, cv::Scalar(0));
+    for (int r = 0; r < g.r.height; ++r) {
+      const int* l = labels.ptr<int>(g.r.y + r) + g.r.x;
+      uint8_t* m = mask.ptr<uint8_t>(r);
+      for (int c = 0; c < g.r.width; ++c) {
+        if (std::find(g.ids.begin(), g.ids.end(), l[c]) != g.ids.end()) m[c] = 255;
+      }
+    }
+    // Characters joined by blur: a blob much wider than a character is cut at the columns of
+    // least ink near the even division.
+    const int parts_n = static_cast<int>(std::lround(g.r.width / (0.62 * h)));
+    if (g.r.width > 1.05 * h && parts_n >= 2) {
+      cv::Mat cols;
+      cv::reduce(mask, cols, 0, cv::REDUCE_SUM, CV_32S);
+      int from = 0;
+      for (int k = 1; k <= parts_n; ++k) {
+        int cut = g.r.width;
+        if (k < parts_n) {
+          const int guess = g.r.width * k / parts_n;
+          const int span = std::max(1, g.r.width / (4 * parts_n));
+          int best = cols.at<int>(0, guess);
+          cut = guess;
+          for (int x = std::max(from + 1, guess - span); x <= std::min(g.r.width - 1, guess + span);
+               ++x) {
+            if (cols.at<int>(0, x) < best) {
+              best = cols.at<int>(0, x);
+              cut = x;
+            }
+          }
+        }
+        if (cut > from) out.push_back(mask.colRange(from, cut).clone());
+        from = cut;
+      }
+      continue;
+    }
+    out.push_back(mask);
+  }
+  return out;
+}
+
+std::vector<cv::Mat> RowBlobGlyphs(const cv::Mat& grey, const CharRow& row) {
+  std::vector<cv::Mat> out;
+  const cv::Rect frame(0, 0, grey.cols, grey.rows);
+  for (const cv::Rect& r : row.chars) {
+    const int m = std::max(1, r.height / 10);
+    const cv::Rect box = cv::Rect(r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m) & frame;
+    if (box.width < 2 || box.height < 4) {
+      out.emplace_back();
+      continue;
+    }
+    cv::Mat patch = grey(box).clone();
+    if (row.light_on_dark) cv::bitwise_not(patch, patch);
+    cv::Mat ink;
+    cv::threshold(patch, ink, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+    // The character is the largest blob of the box; bits of neighbours and frame go.
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+    int best = 0, best_area = 0;
+    for (int i = 1; i < n; ++i) {
+      const int area = stats.ptr<int>(i)[cv::CC_STAT_AREA];
+      if (area > best_area) {
+        best_area = area;
+        best = i;
+      }
+    }
+    if (best == 0) {
+      out.emplace_back();
+      continue;
+    }
+    out.push_back(labels == best);
+  }
+  return out;
+}
+
+PlateReading ReadRowBlobs(PlateReader& reader, const cv::Mat& grey, const CharRow& row) {
+  PlateReading r;
+  auto& impl = reader.impl();
+  if (!impl.chars) return r;
+  for (const cv::Mat& glyph : RowBlobGlyphs(grey, row)) {
+    if (glyph.empty()) continue;
+    CharChoices c = impl.chars->Classify(ImageFromMat(glyph));
+    if (!c.empty()) r.push_back(std::move(c));
+  }
+  return r;
+}
+
+std::vector<PlateReading> ReadRowWay(PlateReader& reader, const RowImages& images, int way) {
+  std::vector<PlateReading> out;
+  const cv::Mat line = BinarisedLine(images, way);
+  auto& impl = reader.impl();
+  {
+    PlateReading r = impl.ReadLine(line);
+    if (!r.empty()) out.push_back(std::move(r));
+  }
+  if (impl.chars && way != 1) {
+    PlateReading r;
+    for (const cv::Mat& glyph : LineGlyphs(line)) {
+      CharChoices c = impl.chars->Classify(ImageFromMat(glyph));
+      if (!c.empty()) r.push_back(std::move(c));
+    }
+    if (!r.empty()) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
@@ -434,8 +587,7 @@ std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, cons
   const RowImages images = PrepareRow(grey, row);
   std::vector<PlateReading> readings;
   for (int way = first_way; way <= last_way; ++way) {
-    PlateReading r = ReadRowWay(reader, images, way);
-    if (!r.empty()) readings.push_back(std::move(r));
+    for (auto& r : ReadRowWay(reader, images, way)) readings.push_back(std::move(r));
   }
   return readings;
 }

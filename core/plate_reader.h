@@ -6,7 +6,8 @@
 // keeps, for each character, Tesseract's alternatives with their probabilities, and the
 // letter/digit pairs plates are known to confuse (O/0, I/1, B/8, S/5, Z/2, G/6, D/0, A/4).
 // RankCandidates turns the readings into the N most likely plate texts; a region's patterns
-// put the texts that fit them first.
+// put the texts that fit them first. With a plate character model (core/plate_chars.h), the
+// binarised lines are also read one segmented character at a time, as further readings.
 //
 // Tesseract's types stay in core/plate_reader.cc.
 #pragma once
@@ -49,7 +50,11 @@ class PlateReader {
  public:
   // `tessdata_dir` holds `model`.traineddata ("eng", or a plate model). Throws
   // Error(kInternal) when Tesseract cannot initialise.
-  PlateReader(const std::string& tessdata_dir, const std::string& model);
+  // `char_model`: a plate character model file (core/plate_chars.h) whose readings of the
+  // segmented characters join Tesseract's; "" = Tesseract alone. Throws Error(kInternal)
+  // naming the file when it cannot be loaded.
+  PlateReader(const std::string& tessdata_dir, const std::string& model,
+              const std::string& char_model = "");
   ~PlateReader();
   PlateReader(const PlateReader&) = delete;
   PlateReader& operator=(const PlateReader&) = delete;

@@ -2,7 +2,12 @@
 // and br), in-process, one core.
 //
 //   lpr_accuracy [--set us|br]... [--every K] [--offset I] [--limit N] [--enhance auto|on|off]
-//                [--verbose]
+//                [--part all|held-out|train] [--verbose]
+//
+// The photos are split for the plate character model (tools/train/plate_labels.h): the
+// model is trained on the training half only, so the held-out half's figures are THE
+// figures; the training half's and all photos' follow, marked. --part train runs only the
+// training half (for tuning), --part held-out only the other.
 //
 // Per set: plates detected (a plate whose outline's bounding box has IoU >= 0.5 with the
 // labelled box), exact reads at top-1 and within the top 10 (A-Z0-9, case-insensitive, O
@@ -27,37 +32,9 @@
 #include "core/lpr.h"
 #include "core/ocr.h"
 #include "core/tessdata.h"
+#include "tools/train/plate_labels.h"
 
 namespace {
-
-struct Label {
-  std::string image;  // path
-  double x = 0, y = 0, w = 0, h = 0;
-  std::string plate;
-};
-
-std::vector<Label> LoadLabels(const std::string& dir) {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".txt") files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<Label> labels;
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    std::string line;
-    if (!std::getline(in, line)) continue;
-    std::istringstream fields(line);
-    Label l;
-    std::string name;
-    fields >> name >> l.x >> l.y >> l.w >> l.h >> l.plate;
-    if (!fields) continue;
-    l.image = dir + "/" + name;
-    for (char& c : l.plate) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    labels.push_back(l);
-  }
-  return labels;
-}
 
 double Iou(double ax, double ay, double aw, double ah, double bx, double by, double bw, double bh) {
   const double ix = std::max(0.0, std::min(ax + aw, bx + bw) - std::max(ax, bx));
@@ -74,6 +51,53 @@ std::string ReadBytes(const std::string& path) {
   return b.str();
 }
 
+struct PhotoScore {
+  bool training = false;
+  bool detected = false, top1 = false, top10 = false, enhanced = false, hd = false;
+  int false_plates = 0;
+  double ms = 0, cpu_ms = 0;
+};
+
+enum class Part { kAll, kHeldOut, kTrain };
+
+double Mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0 : sum / v.size();
+}
+
+double P90(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(0.9 * v.size()))];
+}
+
+void Summarise(const std::string& name, const std::vector<PhotoScore>& scores) {
+  const size_t n = scores.size();
+  int detected = 0, top1 = 0, top10 = 0, false_plates = 0, enhanced = 0;
+  std::vector<double> ms, ms_hd, cpu, cpu_hd;
+  for (const auto& s : scores) {
+    detected += s.detected;
+    top1 += s.top1;
+    top10 += s.top10;
+    false_plates += s.false_plates;
+    enhanced += s.enhanced;
+    ms.push_back(s.ms);
+    cpu.push_back(s.cpu_ms);
+    if (s.hd) {
+      ms_hd.push_back(s.ms);
+      cpu_hd.push_back(s.cpu_ms);
+    }
+  }
+  const double d = static_cast<double>(std::max<size_t>(1, n));
+  std::printf(
+      "%s: %zu photos, detected %.1f %%, top-1 %.1f %%, top-10 %.1f %%, false %.2f/photo, "
+      "enhanced %d, ms mean %.0f p90 %.0f (<=1280x720: %zu photos, mean %.0f), "
+      "cpu ms mean %.0f p90 %.0f (<=1280x720: %.0f)\n",
+      name.c_str(), n, 100.0 * detected / d, 100.0 * top1 / d, 100.0 * top10 / d, false_plates / d,
+      enhanced, Mean(ms), P90(ms), ms_hd.size(), Mean(ms_hd), Mean(cpu), P90(cpu), Mean(cpu_hd));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,6 +105,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   int every = 1, offset = 0, limit = 1 << 30;
   bool verbose = false;
+  Part part = Part::kAll;
   scanline::EnhanceMode enhance = scanline::EnhanceMode::kAuto;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -98,11 +123,23 @@ int main(int argc, char** argv) {
         std::cerr << "--enhance auto|on|off\n";
         return 2;
       }
+    } else if (a == "--part") {
+      const std::string v = next();
+      if (v == "all") {
+        part = Part::kAll;
+      } else if (v == "held-out") {
+        part = Part::kHeldOut;
+      } else if (v == "train") {
+        part = Part::kTrain;
+      } else {
+        std::cerr << "--part all|held-out|train\n";
+        return 2;
+      }
     } else if (a == "--verbose") {
       verbose = true;
     } else {
       std::cerr << "usage: lpr_accuracy [--set us|br]... [--every K] [--offset I] [--limit N] "
-                   "[--enhance auto|on|off] [--verbose]\n";
+                   "[--enhance auto|on|off] [--part all|held-out|train] [--verbose]\n";
       return 2;
     }
   }
@@ -113,17 +150,25 @@ int main(int argc, char** argv) {
   scanline::ImageLimits limits;
 
   for (const std::string& set : sets) {
-    std::vector<Label> all = LoadLabels(data + set);
-    std::vector<Label> labels;
-    for (size_t i = offset; i < all.size() && static_cast<int>(labels.size()) < limit; i += every) {
-      labels.push_back(all[i]);
+    std::vector<scanline::PlateLabel> all = scanline::LoadPlateLabels(data + set);
+    // The part first, then the subset: `--part train --every 5` is the fifth of the training
+    // photos that `train_plate_chars --validate` keeps out of its model.
+    std::vector<scanline::PlateLabel> in_part, labels;
+    for (const auto& label : all) {
+      const bool training = scanline::IsTrainingPhoto(label.name);
+      if ((part == Part::kHeldOut && training) || (part == Part::kTrain && !training)) continue;
+      in_part.push_back(label);
+    }
+    for (size_t i = offset; i < in_part.size() && static_cast<int>(labels.size()) < limit;
+         i += every) {
+      labels.push_back(in_part[i]);
     }
     scanline::LprOptions options;
     options.region = set;
     options.enhance = enhance;
-    int detected = 0, top1 = 0, top10 = 0, false_plates = 0, enhanced = 0;
-    std::vector<double> ms, ms_hd, cpu_ms, cpu_hd;
-    for (const Label& label : labels) {
+    std::vector<PhotoScore> scores;
+    for (const scanline::PlateLabel& label : labels) {
+      const bool training = scanline::IsTrainingPhoto(label.name);
       const std::string bytes = ReadBytes(label.image);
       const auto start = std::chrono::steady_clock::now();
       timespec cpu0{}, cpu1{};
@@ -135,16 +180,14 @@ int main(int argc, char** argv) {
         std::cerr << label.image << ": " << e.what() << "\n";
         continue;
       }
-      const double t =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count();
+      PhotoScore score;
+      score.training = training;
+      score.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count();
       clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
-      const double cpu = (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6;
-      cpu_ms.push_back(cpu);
-      if (result.info.width * result.info.height <= 1280 * 720) cpu_hd.push_back(cpu);
-      ms.push_back(t);
-      if (result.info.width * result.info.height <= 1280 * 720) ms_hd.push_back(t);
-      if (result.enhanced) ++enhanced;
+      score.cpu_ms = (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6;
+      score.hd = result.info.width * result.info.height <= 1280 * 720;
+      score.enhanced = result.enhanced;
       int best = -1;
       double best_iou = 0;
       std::vector<double> ious;
@@ -163,24 +206,22 @@ int main(int argc, char** argv) {
           best = static_cast<int>(p);
         }
       }
-      bool hit1 = false, hit10 = false;
       if (best >= 0) {
         const auto& plate = result.plates[best];
-        hit1 = plate.text == label.plate;
-        for (const auto& c : plate.candidates) hit10 = hit10 || c.text == label.plate;
+        score.top1 = plate.text == label.plate;
+        for (const auto& c : plate.candidates) score.top10 = score.top10 || c.text == label.plate;
       }
-      if (best_iou >= 0.5) ++detected;
-      top1 += hit1;
-      top10 += hit10;
+      score.detected = best_iou >= 0.5;
       for (size_t p = 0; p < ious.size(); ++p) {
-        if (static_cast<int>(p) != best && ious[p] < 0.5) ++false_plates;
-        if (static_cast<int>(p) == best && ious[p] < 0.5 && !hit1) ++false_plates;
+        if (static_cast<int>(p) != best && ious[p] < 0.5) ++score.false_plates;
+        if (static_cast<int>(p) == best && ious[p] < 0.5 && !score.top1) ++score.false_plates;
       }
+      scores.push_back(score);
       if (verbose) {
-        std::printf("%s %s %s iou=%.2f %s%s %.0fms", set.c_str(),
-                    std::filesystem::path(label.image).filename().c_str(), label.plate.c_str(),
-                    best_iou, hit1 ? "OK" : (hit10 ? "top10" : "--"), result.enhanced ? " enh" : "",
-                    t);
+        std::printf("%s %s%s %s iou=%.2f %s%s %.0fms", set.c_str(), training ? "" : "*",
+                    label.name.c_str(), label.plate.c_str(), best_iou,
+                    score.top1 ? "OK" : (score.top10 ? "top10" : "--"),
+                    result.enhanced ? " enh" : "", score.ms);
         for (const auto& st : result.timings) std::printf(" %s=%.0f", st.stage.c_str(), st.ms);
         for (const auto& p : result.plates) {
           std::printf(" [%s %.0f %s]", p.text.c_str(), p.confidence, p.methods.c_str());
@@ -188,31 +229,11 @@ int main(int argc, char** argv) {
         std::printf("\n");
       }
     }
-    const size_t n = ms.size();
-    std::vector<double> sorted = ms;
-    std::sort(sorted.begin(), sorted.end());
-    double mean = 0, mean_hd = 0;
-    for (double v : ms) mean += v;
-    for (double v : ms_hd) mean_hd += v;
-    mean = n ? mean / n : 0;
-    mean_hd = ms_hd.empty() ? 0 : mean_hd / ms_hd.size();
-    const double p90 = n ? sorted[std::min(n - 1, static_cast<size_t>(0.9 * n))] : 0;
-    std::sort(cpu_ms.begin(), cpu_ms.end());
-    double cpu_mean = 0;
-    for (double v : cpu_ms) cpu_mean += v;
-    cpu_mean = n ? cpu_mean / n : 0;
-    const double cpu_p90 = n ? cpu_ms[std::min(n - 1, static_cast<size_t>(0.9 * n))] : 0;
-    double cpu_hd_mean = 0;
-    for (double v : cpu_hd) cpu_hd_mean += v;
-    cpu_hd_mean = cpu_hd.empty() ? 0 : cpu_hd_mean / cpu_hd.size();
-    std::printf(
-        "%s: %zu photos, detected %.1f %%, top-1 %.1f %%, top-10 %.1f %%, false %.2f/photo, "
-        "enhanced %d, ms mean %.0f p90 %.0f (<=1280x720: %zu photos, mean %.0f), "
-        "cpu ms mean %.0f p90 %.0f (<=1280x720: %.0f)\n",
-        set.c_str(), n, 100.0 * detected / std::max<size_t>(1, n),
-        100.0 * top1 / std::max<size_t>(1, n), 100.0 * top10 / std::max<size_t>(1, n),
-        static_cast<double>(false_plates) / std::max<size_t>(1, n), enhanced, mean, p90,
-        ms_hd.size(), mean_hd, cpu_mean, cpu_p90, cpu_hd_mean);
+    std::vector<PhotoScore> held_out, train;
+    for (const auto& sc : scores) (sc.training ? train : held_out).push_back(sc);
+    if (part != Part::kTrain) Summarise(set + " held-out", held_out);
+    if (part != Part::kHeldOut) Summarise(set + " train", train);
+    if (part == Part::kAll) Summarise(set + " all", scores);
     std::fflush(stdout);
   }
   return 0;

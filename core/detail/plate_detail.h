@@ -62,9 +62,26 @@ struct RowImages {
 };
 RowImages PrepareRow(const cv::Mat& grey, const CharRow& row);
 
-// One reading of a prepared row, binarised one way (see ReadRow); empty when Tesseract
-// finds no character.
-PlateReading ReadRowWay(PlateReader& reader, const RowImages& images, int way);
+// A prepared row binarised one way (see ReadRow), dark characters on white; way 1 is the
+// grey line itself.
+cv::Mat BinarisedLine(const RowImages& images, int way);
+
+// The characters of a binarised line (dark on white), left to right: each one's ink (255)
+// cut to its box. Pieces of a broken character that overlap in x are one; a blob much wider
+// than the line's characters are tall is cut at its thinnest columns.
+std::vector<cv::Mat> LineGlyphs(const cv::Mat& clean);
+
+// The row's own blobs (CharRow::chars, as the detector found them), each thresholded
+// (Otsu) in its box at the photo's resolution and cut to its largest blob: the characters
+// as segmented before any straightening. An empty Mat where a box holds no ink.
+std::vector<cv::Mat> RowBlobGlyphs(const cv::Mat& grey, const CharRow& row);
+
+// The character classifier's reading of RowBlobGlyphs; empty without a classifier.
+PlateReading ReadRowBlobs(PlateReader& reader, const cv::Mat& grey, const CharRow& row);
+
+// The readings of a prepared row binarised one way: Tesseract's, and for the binarised ways
+// the character classifier's (when the reader has one); empty readings are left out.
+std::vector<PlateReading> ReadRowWay(PlateReader& reader, const RowImages& images, int way);
 
 // Reads a row: straightens it, binarises it in the ways first_way..last_way (0: character
 // blobs of a global threshold, 1: the grey line, 2: character blobs of a local threshold) and

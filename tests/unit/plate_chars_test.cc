@@ -1,0 +1,173 @@
+// The plate character model: the shipped file loads and reads characters it was not trained
+// on; a missing or foreign file is refused by name; training and saving round-trip; a line
+// is cut into its characters.
+#include "core/plate_chars.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <opencv2/freetype.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+
+#include "core/detail/image_mat.h"
+#include "core/detail/plate_detail.h"
+#include "core/error.h"
+
+namespace scanline {
+namespace {
+
+// DejaVu Sans Book (fonts-dejavu-core): not one of the training fonts (all bold or narrow).
+constexpr char kFont[] = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+// `text` drawn dark on white, characters about `height` pixels tall.
+cv::Mat DrawLine(const std::string& text, int height) {
+  auto font = cv::freetype::createFreeType2();
+  font->loadFontData(kFont, 0);
+  cv::Mat colour(height * 2, static_cast<int>(text.size()) * height + height, CV_8UC3,
+                 cv::Scalar::all(255));
+  font->putText(colour, text, cv::Point(height / 2, height * 3 / 2), height, cv::Scalar::all(0), -1,
+                cv::LINE_AA, true);
+  cv::Mat grey;
+  cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+  return grey;
+}
+
+// One character's ink (255), cut to its box.
+cv::Mat Glyph(char c, int height) {
+  cv::Mat ink = DrawLine(std::string(1, c), height) < 128;
+  return ink(cv::boundingRect(ink)).clone();
+}
+
+TEST(PlateCharClassifierTest, ShippedModelReadsCharactersOfAnUnseenFont) {
+  const PlateCharClassifier model(PlateCharModelFile());
+  int top1 = 0, top4 = 0;
+  for (const char* c = kAlphabet; *c; ++c) {
+    const CharChoices choices = model.Classify(ImageFromMat(Glyph(*c, 36)), 4);
+    ASSERT_FALSE(choices.empty());
+    float sum = 0;
+    for (const auto& choice : choices) sum += choice.p;
+    EXPECT_LE(sum, 1.0001f);
+    for (size_t i = 1; i < choices.size(); ++i) EXPECT_GE(choices[i - 1].p, choices[i].p);
+    // O and 0 are one glyph in most plate fonts.
+    auto same = [&](char got) {
+      return got == *c || (got == 'O' && *c == '0') || (got == '0' && *c == 'O');
+    };
+    top1 += same(choices[0].c);
+    for (const auto& choice : choices) {
+      if (same(choice.c)) {
+        ++top4;
+        break;
+      }
+    }
+  }
+  EXPECT_GE(top1, 32) << "of 36";  // 35 with the shipped model
+  EXPECT_GE(top4, 35) << "of 36";
+}
+
+TEST(PlateCharClassifierTest, EmptyGlyphGivesNoChoices) {
+  const PlateCharClassifier model(PlateCharModelFile());
+  EXPECT_TRUE(model.Classify(ImageFromMat(cv::Mat(20, 10, CV_8UC1, cv::Scalar(0)))).empty());
+}
+
+TEST(PlateCharClassifierTest, MissingModelFileIsNamed) {
+  try {
+    PlateCharClassifier model("/nonexistent/plate_chars.yml.gz");
+    FAIL() << "loaded a missing file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInternal);
+    EXPECT_NE(e.internal().find("/nonexistent/plate_chars.yml.gz"), std::string::npos);
+  }
+}
+
+TEST(PlateCharClassifierTest, ForeignFileIsRefused) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "plate_chars_test_foreign.yml").string();
+  {
+    cv::FileStorage fs(path, cv::FileStorage::WRITE);
+    fs << "something" << 42;
+  }
+  EXPECT_THROW(PlateCharClassifier model(path), Error);
+  std::filesystem::remove(path);
+}
+
+TEST(PlateCharClassifierTest, TrainsSavesAndLoads) {
+  std::vector<GlyphSample> samples;
+  for (int height : {24, 30, 36, 42}) {
+    for (char c : std::string("AHW7T")) samples.push_back({ImageFromMat(Glyph(c, height)), c});
+  }
+  PlateCharTraining training;
+  training.hidden = 16;
+  training.iterations = 200;
+  const PlateCharClassifier trained = PlateCharClassifier::Train(samples, training);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "plate_chars_test_model.yml.gz").string();
+  trained.Save(path);
+  const PlateCharClassifier loaded(path);
+  std::filesystem::remove(path);
+  for (char c : std::string("AHW7T")) {
+    const CharChoices choices = loaded.Classify(ImageFromMat(Glyph(c, 33)), 1);
+    ASSERT_EQ(choices.size(), 1u);
+    EXPECT_EQ(choices[0].c, c);
+  }
+}
+
+TEST(LineGlyphsTest, CutsALineIntoItsCharactersLeftToRight) {
+  const cv::Mat line = DrawLine("7AB12", 40);
+  const auto glyphs = detail::LineGlyphs(line);
+  ASSERT_EQ(glyphs.size(), 5u);
+  const PlateCharClassifier model(PlateCharModelFile());
+  std::string read;
+  for (const auto& g : glyphs) read += model.Classify(ImageFromMat(g), 1).at(0).c;
+  EXPECT_EQ(read, "7AB12");
+}
+
+TEST(LineGlyphsTest, PartsTwoCharactersJoinedByBlur) {
+  // Plate lettering is condensed: the book face squeezed to about half as wide as tall.
+  cv::Mat line;
+  cv::resize(DrawLine("HK", 40), line, cv::Size(), 0.7, 1.0, cv::INTER_AREA);
+  cv::Mat ink = line < 128;
+  // Bridge the gap between the two characters at mid-height.
+  const cv::Rect box = cv::boundingRect(ink);
+  cv::rectangle(line, cv::Rect(box.x + box.width / 2 - 4, box.y + box.height / 2 - 2, 8, 5),
+                cv::Scalar(0), cv::FILLED);
+  const auto glyphs = detail::LineGlyphs(line);
+  ASSERT_EQ(glyphs.size(), 2u);
+  EXPECT_LT(glyphs[0].cols, 0.8 * box.width);
+}
+
+TEST(RowBlobGlyphsTest, CutsTheDetectorsBlobsAndDropsNeighbours) {
+  // A grey scene with a light plate and dark characters 24 pixels tall; the row's boxes are
+  // the characters' own, as the detector reports them.
+  cv::Mat line = DrawLine("5 K 7", 34);
+  cv::Mat scene(120, 320, CV_8UC1, cv::Scalar(90));
+  line.copyTo(scene(cv::Rect(40, 30, line.cols, line.rows)));
+  cv::Mat ink = scene < 128;
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  detail::CharRow row;
+  for (int i = 1; i < n; ++i) {
+    const int* st = stats.ptr<int>(i);
+    if (st[cv::CC_STAT_AREA] < 30 || st[cv::CC_STAT_HEIGHT] > 60) continue;  // the scene
+    row.chars.emplace_back(st[cv::CC_STAT_LEFT], st[cv::CC_STAT_TOP], st[cv::CC_STAT_WIDTH],
+                           st[cv::CC_STAT_HEIGHT]);
+  }
+  std::sort(row.chars.begin(), row.chars.end(),
+            [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x; });
+  ASSERT_EQ(row.chars.size(), 3u);
+  const auto glyphs = detail::RowBlobGlyphs(scene, row);
+  ASSERT_EQ(glyphs.size(), 3u);
+  const PlateCharClassifier model(PlateCharModelFile());
+  std::string read;
+  for (const auto& g : glyphs) {
+    ASSERT_FALSE(g.empty());
+    EXPECT_LE(g.rows, row.chars.front().height + 8);
+    read += model.Classify(ImageFromMat(g), 1).at(0).c;
+  }
+  EXPECT_EQ(read, "5K7");
+}
+
+}  // namespace
+}  // namespace scanline
