@@ -405,6 +405,7 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
   }
   api.SetPageSegMode(static_cast<tesseract::PageSegMode>(options.psm));
   api.SetImage(mat.data, mat.cols, mat.rows, mat.channels(), static_cast<int>(mat.step));
+  if (prepared.resolution > 0) api.SetSourceResolution(prepared.resolution);
   ClearOnExit clear(api);
 
   tesseract::ETEXT_DESC monitor;

@@ -49,6 +49,14 @@ constexpr double kUpscaleBelow = 22;
 constexpr double kMaxUpscale = 4;
 // The prepared page stays below this many pixels, whatever the scale asks for.
 constexpr double kMaxPreparedPixels = 60e6;
+// dots per inch per pixel of median character height, for the resolution auto reports: a
+// character 24 pixels tall is 8-point print at 300 dpi. Tesseract otherwise guesses the
+// resolution of a bare bitmap from its text; its layout analysis (noise and rule sizes)
+// scales with it. Telling it the measured one read 1.3 points of word F1 better on the
+// receipts' tuning subset and 3.6 on the forms'.
+constexpr double kDpiPerCharPixel = 12.5;
+constexpr double kMinResolution = 150;
+constexpr double kMaxResolution = 600;
 // auto deskews beyond this angle (degrees); smaller skews do not hurt Tesseract.
 constexpr double kDeskewAbove = 0.4;
 constexpr double kMaxSkew = 15;
@@ -597,6 +605,10 @@ PreparedImage Preprocess(const Image& image, const PreprocessOptions& options,
     out.to_input = {m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)};
     out.measures = measures;
     out.scale = page.scale;
+    if (options.mode == PreprocessOptions::Mode::kAuto && measures.char_height > 0) {
+      out.resolution = static_cast<int>(std::lround(std::clamp(
+          measures.char_height * page.scale * kDpiPerCharPixel, kMinResolution, kMaxResolution)));
+    }
   } catch (const cv::Exception& e) {
     throw Error(ErrorCode::kInternal, "image preparation failed", e.what());
   }

@@ -75,6 +75,9 @@ struct PreparedImage {
   PageTransform to_input = kIdentityTransform;
   PageMeasures measures;
   double scale = 1;  // prepared pixels per input pixel (for resolution hints)
+  // Dots per inch the recogniser should assume for the prepared page, from the measured
+  // character height (auto only); 0 = unknown, let Tesseract estimate it.
+  int resolution = 0;
 };
 
 // Returns the clockwise rotation in degrees (0, 90, 180 or 270) that makes the page upright,
