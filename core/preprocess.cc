@@ -259,7 +259,9 @@ PageMeasures Measure(const cv::Mat& grey) {
   if (std::getenv("SCANLINE_EXP_SHOW")) std::fprintf(stderr, "raw %.1f (%zu) joined %.1f (%zu) specks %d/%d\n", raw_h, raw.heights.size(), joined_h, joined.heights.size(), raw.specks, raw.components);
   const std::vector<cv::Point2d>& centres = raw.centres;
   if (raw.heights.size() >= 5) m.char_height = raw_h / factor;
-  if (raw.heights.size() >= 5 && joined.heights.size() >= 5 && joined_h >= kDotPrintRatio * raw_h) {
+  // Dots too small to pass for characters leave none at all before joining.
+  if (joined.heights.size() >= 5 &&
+      (raw.heights.size() < 5 || joined_h >= kDotPrintRatio * raw_h)) {
     m.dot_print = true;
     m.char_height = joined_h / factor;
   }
@@ -664,7 +666,10 @@ PreparedImage Preprocess(const Image& image, const PreprocessOptions& options,
     out.to_input = {m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)};
     out.measures = measures;
     out.scale = page.scale;
-    if (options.mode == PreprocessOptions::Mode::kAuto && measures.char_height > 0) {
+    const char* exp_res = std::getenv("SCANLINE_EXP_RES");
+    if (exp_res && std::string(exp_res) == "upscaled" && page.scale < 1.05) {
+    } else if (exp_res && std::string(exp_res) == "300") { out.resolution = 300;
+    } else if (options.mode == PreprocessOptions::Mode::kAuto && measures.char_height > 0) {
       out.resolution = static_cast<int>(std::lround(std::clamp(
           measures.char_height * page.scale * kDpiPerCharPixel, kMinResolution, kMaxResolution)));
     }

@@ -13,6 +13,7 @@
 namespace scanline {
 namespace {
 
+using testing::Dotted;
 using testing::Noisy;
 using testing::RenderText;
 using testing::Scaled;
@@ -89,6 +90,29 @@ TEST(MeasurePageTest, SeesNoiseBordersShadingAndTurnedPages) {
   cv::Mat turned;
   cv::rotate(page, turned, cv::ROTATE_90_CLOCKWISE);
   EXPECT_TRUE(MeasurePage(ImageFromMat(turned)).vertical_text);
+}
+
+// Dot-matrix print measures as the characters its dots make, not as single dots.
+TEST(MeasurePageTest, SeesDotMatrixPrintAndMeasuresItsCharacters) {
+  const cv::Mat page = Page();
+  const PageMeasures clean = MeasurePage(ImageFromMat(page));
+  EXPECT_FALSE(clean.dot_print);
+  const PageMeasures dotted = MeasurePage(ImageFromMat(Dotted(page, 4, 2)));
+  EXPECT_TRUE(dotted.dot_print);
+  EXPECT_NEAR(dotted.char_height, clean.char_height, clean.char_height * 0.25);
+}
+
+TEST(PreprocessTest, JoinMakesDotsStrokes) {
+  const cv::Mat dotted = Dotted(Page(), 4, 2);
+  PreparedImage out = Preprocess(ImageFromMat(dotted), Steps("grey,join"));
+  ASSERT_EQ(out.applied.size(), 2u);
+  EXPECT_EQ(out.applied[1].rfind("join:", 0), 0u);
+  EXPECT_FALSE(MeasurePage(out.image).dot_print);
+  // auto joins the dots instead of upscaling them as if they were tiny characters.
+  PreparedImage automatic = Preprocess(ImageFromMat(dotted), {});
+  EXPECT_EQ(automatic.applied.size(), 2u);
+  EXPECT_EQ(automatic.applied.back().rfind("join:", 0), 0u);
+  EXPECT_GT(automatic.resolution, 0);
 }
 
 TEST(PreprocessTest, NoneReturnsTheImageAndNeverModifiesTheInput) {
@@ -202,6 +226,10 @@ TEST(PreprocessTest, AutoChoosesFromMeasurements) {
   const cv::Mat page = Page();
   PreparedImage clean = Preprocess(ImageFromMat(page), {});
   EXPECT_EQ(clean.applied, std::vector<std::string>{"grey"});
+  // The resolution follows the characters: 12 pt at 300 dpi, told as about 300-500 dpi.
+  EXPECT_GT(clean.resolution, 250);
+  EXPECT_LT(clean.resolution, 550);
+  EXPECT_EQ(Preprocess(ImageFromMat(page), Steps("none")).resolution, 0);
 
   PreparedImage small = Preprocess(ImageFromMat(Scaled(page, 0.3)), {});
   ASSERT_GE(small.applied.size(), 2u);
