@@ -68,6 +68,8 @@ struct PageMeasures {
   double skew_degrees = 0;     // positive = text rises to the right; 0 when not measurable
   double contrast = 0;         // 0..255: ink to paper difference
   double noise = 0;            // fraction of ink components that are specks (1-2 pixels)
+  bool halftone = false;       // grey scanned as a dither of dots: joining dots a pixel or
+                               // two apart makes over twice the character-sized components
   double background = 0;       // 0..255: spread of the paper's brightness over the page
   bool dark_border = false;    // a dark band along at least one edge (scanner lid, table)
   bool vertical_text = false;  // character components are mostly taller than wide in rows
