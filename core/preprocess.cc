@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <opencv2/imgproc.hpp>
 
@@ -205,6 +204,7 @@ bool LooksVertical(const std::vector<cv::Point2d>& centres) {
 struct Components {
   std::vector<double> heights;
   std::vector<cv::Point2d> centres;
+  std::vector<cv::Rect> boxes;
   int specks = 0;      // components of 1-2 pixels
   int components = 0;  // all components
 };
@@ -225,7 +225,39 @@ Components CharacterComponents(const cv::Mat& mask, int max_h) {
     if (h >= 4 && h <= max_h && w <= 3 * h && w * 8 >= h && area * 10 >= w * h) {
       out.heights.push_back(h);
       out.centres.emplace_back(centroids.at<double>(i, 0), centroids.at<double>(i, 1));
+      out.boxes.emplace_back(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                             w, h);
     }
+  }
+  return out;
+}
+
+// The heights of the components that sit in a line of text: another of about the same
+// height (within 1.5x) beside it, less than two heights away, on the same baseline or centre
+// line. Speckle, stains and the dashes of rules are mostly alone.
+std::vector<double> InLineHeights(const Components& c) {
+  const size_t n = c.boxes.size();
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return c.boxes[a].x < c.boxes[b].x; });
+  std::vector<char> in_line(n, 0);
+  for (size_t oi = 0; oi < n; ++oi) {
+    const cv::Rect& a = c.boxes[order[oi]];
+    for (size_t oj = oi + 1; oj < n; ++oj) {
+      const cv::Rect& b = c.boxes[order[oj]];
+      if (b.x > a.x + a.width + 2 * a.height) break;
+      const double ratio = static_cast<double>(b.height) / a.height;
+      if (ratio < 1 / 1.5 || ratio > 1.5) continue;
+      const int tol = std::max(2, std::min(a.height, b.height) / 4);
+      const bool baseline = std::abs((a.y + a.height) - (b.y + b.height)) <= tol;
+      const bool centre = std::abs((2 * a.y + a.height) - (2 * b.y + b.height)) <= 2 * tol;
+      if (baseline || centre) in_line[order[oi]] = in_line[order[oj]] = 1;
+    }
+  }
+  std::vector<double> out;
+  for (size_t i = 0; i < n; ++i) {
+    if (in_line[i]) out.push_back(c.boxes[i].height);
   }
   return out;
 }
@@ -259,9 +291,15 @@ PageMeasures Measure(const cv::Mat& grey) {
                    cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
   Components joined = CharacterComponents(joined_mask, max_h);
   const double raw_h = MedianOf(raw.heights), joined_h = MedianOf(joined.heights);
-  if (std::getenv("SCANLINE_EXP_SHOW")) std::fprintf(stderr, "raw %.1f (%zu) joined %.1f (%zu) specks %d/%d\n", raw_h, raw.heights.size(), joined_h, joined.heights.size(), raw.specks, raw.components);
   const std::vector<cv::Point2d>& centres = raw.centres;
-  if (raw.heights.size() >= 5) m.char_height = raw_h / factor;
+  // Characters in lines of text, when there are enough of them; else every character-sized
+  // component.
+  std::vector<double> in_line = InLineHeights(raw);
+  if (in_line.size() >= 5) {
+    m.char_height = MedianOf(in_line) / factor;
+  } else if (raw.heights.size() >= 5) {
+    m.char_height = raw_h / factor;
+  }
   // Dots too small to pass for characters leave none at all before joining.
   if (joined.heights.size() >= 5 &&
       (raw.heights.size() < 5 || joined_h >= kDotPrintRatio * raw_h)) {
@@ -458,8 +496,7 @@ void Deskew(Page& page, double skew) {
 }
 
 void Upscale(Page& page, double char_height) {
-  const double target = std::getenv("SCANLINE_EXP_TARGET") ? std::atof(std::getenv("SCANLINE_EXP_TARGET")) : kTargetCharHeight;
-  double factor = char_height > 0 ? target / char_height : 1;
+  double factor = char_height > 0 ? kTargetCharHeight / char_height : 1;
   factor = std::min(factor, kMaxUpscale);
   const double pixels = static_cast<double>(page.mat.total());
   factor = std::min(factor, std::sqrt(kMaxPreparedPixels / std::max(1.0, pixels)));
@@ -482,17 +519,8 @@ void Upscale(Page& page, double char_height) {
 void JoinDots(Page& page, double gap) {
   const int size = OddWindow(gap);
   cv::Mat joined;
-  const char* v = std::getenv("SCANLINE_EXP_JOIN");
-  if (v && std::string(v) == "none") return;
-  if (v && std::string(v) == "blur") {
-    cv::GaussianBlur(page.mat, joined, cv::Size(size, size), 0);
-  } else if (v && std::string(v) == "ellipse") {
-    cv::morphologyEx(page.mat, joined, cv::MORPH_OPEN,
-                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(size, size)));
-  } else {
-    cv::morphologyEx(page.mat, joined, cv::MORPH_OPEN,
+  cv::morphologyEx(page.mat, joined, cv::MORPH_OPEN,
                    cv::getStructuringElement(cv::MORPH_RECT, cv::Size(size, size)));
-  }
   page.mat = joined;
   page.applied.push_back("join:" + std::to_string(size));
 }
@@ -684,10 +712,7 @@ PreparedImage Preprocess(const Image& image, const PreprocessOptions& options,
     out.to_input = {m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)};
     out.measures = measures;
     out.scale = page.scale;
-    const char* exp_res = std::getenv("SCANLINE_EXP_RES");
-    if (exp_res && std::string(exp_res) == "upscaled" && page.scale < 1.05) {
-    } else if (exp_res && std::string(exp_res) == "300") { out.resolution = 300;
-    } else if (options.mode == PreprocessOptions::Mode::kAuto && measures.char_height > 0) {
+    if (options.mode == PreprocessOptions::Mode::kAuto && measures.char_height > 0) {
       out.resolution = static_cast<int>(std::lround(std::clamp(
           measures.char_height * page.scale * kDpiPerCharPixel, kMinResolution, kMaxResolution)));
     }

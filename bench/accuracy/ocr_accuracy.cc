@@ -314,15 +314,8 @@ int main(int argc, char** argv) {
       OcrOptions options;
       options.psm = psm;
       options.level = OcrLevel::kWords;
-      if (mode != "tesseract" && mode != "measure") options.preprocess = ParsePreprocess(mode);
+      if (mode != "tesseract") options.preprocess = ParsePreprocess(mode);
       for (const Sample* sample : chosen) {
-        if (mode == "measure") {
-          ImageLimits limits;
-          limits.max_bytes = 1ull << 30;
-          PageMeasures m = MeasurePage(DecodeImage(ReadAll(sample->image), limits).at(0));
-          std::fprintf(stderr, "%s ch %.1f noise %.2f contrast %.0f bg %.0f\n", sample->image.c_str(), m.char_height, m.noise, m.contrast, m.background);
-          continue;
-        }
         const auto start = std::chrono::steady_clock::now();
         std::vector<Item> ocr;
         std::vector<std::string> applied;
