@@ -300,13 +300,14 @@ PageMeasures Measure(const cv::Mat& grey) {
   } else if (raw.heights.size() >= 5) {
     m.char_height = raw_h / factor;
   }
-  // Dots too small to pass for characters leave none at all before joining.
-  if (joined.heights.size() >= 5 &&
+  m.noise = raw.components > 0 ? static_cast<double>(raw.specks) / raw.components : 0;
+  // Dots too small to pass for characters leave none at all before joining. Speckle joins
+  // into blobs too: a page mostly of specks is noisy, not dot-matrix print.
+  if (m.noise <= kNoisyAbove && joined.heights.size() >= 5 &&
       (raw.heights.size() < 5 || joined_h >= kDotPrintRatio * raw_h)) {
     m.dot_print = true;
     m.char_height = joined_h / factor;
   }
-  m.noise = raw.components > 0 ? static_cast<double>(raw.specks) / raw.components : 0;
   // A halftone (grey scanned as a dither of dots): joining its dots makes more
   // character-sized clusters, not fewer as letters joining into words do; the clusters hide
   // the characters' height. Characters are measured as the denoise step will leave them.
