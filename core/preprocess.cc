@@ -34,9 +34,9 @@ namespace scanline {
 namespace {
 
 constexpr PreprocessStep kOrder[] = {
-    PreprocessStep::kGrey,     PreprocessStep::kOrient,  PreprocessStep::kBorder,
-    PreprocessStep::kDeskew,   PreprocessStep::kUpscale, PreprocessStep::kJoin,
-    PreprocessStep::kDenoise,  PreprocessStep::kBinarise,
+    PreprocessStep::kGrey,    PreprocessStep::kOrient,   PreprocessStep::kBorder,
+    PreprocessStep::kDeskew,  PreprocessStep::kUpscale,  PreprocessStep::kJoin,
+    PreprocessStep::kDenoise, PreprocessStep::kBinarise,
 };
 
 // pixels: the median character height upscaling aims at. Tesseract's line recogniser

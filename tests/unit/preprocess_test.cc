@@ -92,6 +92,21 @@ TEST(MeasurePageTest, SeesNoiseBordersShadingAndTurnedPages) {
   EXPECT_TRUE(MeasurePage(ImageFromMat(turned)).vertical_text);
 }
 
+// Stains and specks about a third of a character tall, more of them than characters, do
+// not pull the character height down: they stand alone, not in lines.
+TEST(MeasurePageTest, CharacterHeightIgnoresBlotsOutsideLines) {
+  const cv::Mat page = Page();
+  const double clean = MeasurePage(ImageFromMat(page)).char_height;
+  cv::Mat blotted = page.clone();
+  cv::RNG rng(11);
+  const int size = std::max(4, static_cast<int>(clean / 3));
+  for (int i = 0; i < 600; ++i) {
+    const cv::Point at(rng.uniform(0, page.cols - size), rng.uniform(0, page.rows - size));
+    cv::rectangle(blotted, cv::Rect(at.x, at.y, size, size), cv::Scalar(0), cv::FILLED);
+  }
+  EXPECT_NEAR(MeasurePage(ImageFromMat(blotted)).char_height, clean, clean * 0.2);
+}
+
 // Dot-matrix print measures as the characters its dots make, not as single dots.
 TEST(MeasurePageTest, SeesDotMatrixPrintAndMeasuresItsCharacters) {
   const cv::Mat page = Page();
