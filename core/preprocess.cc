@@ -15,6 +15,13 @@
 // - auto does not binarise clean pages: Tesseract's line recogniser reads the grey image it
 //   was given, and a hard threshold takes away the grey edges it reads best from. Measured
 //   on the receipts of the accuracy benchmark, binarising every page cost 4 points of word F1.
+// - The character height is the median of components that sit in lines of text (a like
+//   neighbour beside each), not of every character-sized component: on receipts with
+//   stains, speckle or dashed rules the plain median measured a third of the real height
+//   and auto upscaled 3x what needed none.
+// - Dot-matrix print is joined by a grey closing rather than read as dots: Tesseract's
+//   layout analysis takes separate dots for noise (one such receipt read 0.12 word F1
+//   upscaled as dots, 0.72 joined).
 // - Geometric steps are kept as 3x3 matrices from the prepared image back to the input, so
 //   boxes can be mapped whatever combination ran.
 #include "core/preprocess.h"
