@@ -107,6 +107,30 @@ TEST(MeasurePageTest, CharacterHeightIgnoresBlotsOutsideLines) {
   EXPECT_NEAR(MeasurePage(ImageFromMat(blotted)).char_height, clean, clean * 0.2);
 }
 
+// A halftone (grey scanned as scattered dots) around and under the text: joining its dots
+// makes clusters of every size, far more than characters; characters are measured after the
+// median the denoise step runs, and auto denoises.
+TEST(MeasurePageTest, SeesHalftonesAndMeasuresTheirCharacters) {
+  const cv::Mat page = Page();
+  const double clean = MeasurePage(ImageFromMat(page)).char_height;
+  cv::Mat halftone = page.clone();
+  cv::RNG rng(5);
+  for (int y = 0; y < halftone.rows; ++y) {
+    for (int x = 0; x < halftone.cols; ++x) {
+      if (rng.uniform(0.0, 1.0) < 0.07) halftone.at<uchar>(y, x) = 0;
+    }
+  }
+  const PageMeasures m = MeasurePage(ImageFromMat(halftone));
+  EXPECT_TRUE(m.halftone);
+  EXPECT_FALSE(m.dot_print);
+  EXPECT_NEAR(m.char_height, clean, clean * 0.25);
+  EXPECT_FALSE(MeasurePage(ImageFromMat(page)).halftone);
+  const PreparedImage out = Preprocess(ImageFromMat(halftone), {});
+  EXPECT_NE(std::find_if(out.applied.begin(), out.applied.end(),
+                         [](const std::string& s) { return s.rfind("denoise", 0) == 0; }),
+            out.applied.end());
+}
+
 // Dot-matrix print measures as the characters its dots make, not as single dots.
 TEST(MeasurePageTest, SeesDotMatrixPrintAndMeasuresItsCharacters) {
   const cv::Mat page = Page();
