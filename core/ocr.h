@@ -139,6 +139,10 @@ class OcrEngines {
 // InvalidOption naming the option; Error(kDeadlineExceeded) when options.deadline_ms passes
 // (recognition is cancelled through Tesseract's progress monitor); Error(kInternal) when
 // Tesseract fails. psm 0 (orientation only) is refused: use the orient step.
+// With preprocess=auto, Tesseract is also told the resolution the measured character height
+// implies, and the words are tidied: words without a letter or digit read with confidence
+// below 30 are dropped, and an amount split at its decimal point ("35." "00") is joined into
+// one word; `text` follows the words, `hocr` and `tsv` are Tesseract's untidied output.
 OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options);
 
 // The same with an absolute deadline (steady clock), for callers spreading one budget over

@@ -8,7 +8,7 @@
 // the measurements call for.
 //
 // Steps always run in one fixed order, whatever order a caller lists them in:
-//   grey, orient, border, deskew, upscale, denoise, binarise
+//   grey, orient, border, deskew, upscale, join, denoise, binarise
 // Every geometric step (orient, border, deskew, upscale) is recorded in a transform from the
 // prepared image back to the input, so word boxes can be reported in the client's pixels.
 #pragma once
@@ -29,11 +29,12 @@ enum class PreprocessStep {
   kBorder,    // crop dark scanner borders and empty margins
   kDeskew,    // rotate text lines level (up to +-15 degrees)
   kUpscale,   // scale so characters are about as tall as at 300 dpi
+  kJoin,      // join the dots of dot-matrix print into strokes
   kDenoise,   // remove speckle and JPEG noise, keeping strokes
   kBinarise,  // adaptive (local) threshold to black text on white
 };
 
-// "grey", "orient", "border", "deskew", "upscale", "denoise", "binarise".
+// "grey", "orient", "border", "deskew", "upscale", "join", "denoise", "binarise".
 std::string_view StepName(PreprocessStep step);
 
 struct PreprocessOptions {
@@ -60,9 +61,15 @@ inline constexpr PageTransform kIdentityTransform = {1, 0, 0, 0, 1, 0};
 // What the page looked like, measured on the input (after grey and orient).
 struct PageMeasures {
   double char_height = 0;      // pixels: median height of character-sized components; 0 = none
+                               // (of dot-matrix characters, not of their dots)
+  bool dot_print = false;      // characters are made of separate dots (dot-matrix print):
+                               // joining dots a pixel or two apart makes components at least
+                               // twice as tall
   double skew_degrees = 0;     // positive = text rises to the right; 0 when not measurable
   double contrast = 0;         // 0..255: ink to paper difference
   double noise = 0;            // fraction of ink components that are specks (1-2 pixels)
+  bool halftone = false;       // grey scanned as a dither of dots: joining dots a pixel or
+                               // two apart makes over twice the character-sized components
   double background = 0;       // 0..255: spread of the paper's brightness over the page
   bool dark_border = false;    // a dark band along at least one edge (scanner lid, table)
   bool vertical_text = false;  // character components are mostly taller than wide in rows
@@ -75,6 +82,9 @@ struct PreparedImage {
   PageTransform to_input = kIdentityTransform;
   PageMeasures measures;
   double scale = 1;  // prepared pixels per input pixel (for resolution hints)
+  // Dots per inch the recogniser should assume for the prepared page, from the measured
+  // character height (auto only); 0 = unknown, let Tesseract estimate it.
+  int resolution = 0;
 };
 
 // Returns the clockwise rotation in degrees (0, 90, 180 or 270) that makes the page upright,

@@ -108,7 +108,7 @@ void AddOcrCommand(CLI::App& app) {
           {"--roi", "roi", "x,y,w,h in pixels, or fractions of the image"},
           {"--preprocess", "preprocess",
            "auto, none, or steps: grey,orient,border,deskew,"
-           "upscale,denoise,binarise (default auto)"},
+           "upscale,join,denoise,binarise (default auto)"},
           {"--level", "level", "text, lines or words (default words)"},
           {"--format", "format", "json, text, hocr or tsv (default json)"},
           {"--deadline-ms", "deadline_ms", "give up on a file after this many ms"},

@@ -17,7 +17,9 @@
 //
 //   build/bench/ocr_accuracy [--set receipts|forms|both] [--modes tesseract,none,auto]
 //                            [--psm N (default: ocr.default_psm)] [--every 1] [--offset 0] [--limit
-//                            0] [--verbose]
+//                            0] [--verbose] [--misses]
+// --verbose prints each page's scores and the steps auto ran; --misses also the truth tokens
+// the OCR missed and the OCR tokens matching no truth token.
 // --every K --offset R keeps images whose index % K == R (a subset for tuning).
 #include <rapidjson/document.h>
 #include <sys/wait.h>
@@ -176,6 +178,7 @@ struct Score {
   double matched = 0, truth_words = 0, ocr_words = 0;
   double seconds = 0;
   int pages = 0, failed = 0;
+  std::vector<std::string> missed, extra;  // for --misses: unmatched truth / OCR tokens
   void Add(const std::vector<Item>& truth, const std::vector<Item>& ocr) {
     const std::string t = ReadingOrder(truth), o = ReadingOrder(ocr);
     edits += static_cast<double>(Levenshtein(t, o));
@@ -188,7 +191,12 @@ struct Score {
       if (it != bag.end() && it->second > 0) {
         --it->second;
         ++matched;
+      } else {
+        extra.push_back(w);
       }
+    }
+    for (const auto& [w, left] : bag) {
+      for (int i = 0; i < left; ++i) missed.push_back(w);
     }
   }
   double Cer() const { return truth_chars ? edits / truth_chars : 0; }
@@ -257,7 +265,7 @@ int main(int argc, char** argv) {
   PrepareTesseractProcess();
   std::string set = "both", modes_text = "tesseract,none,auto";
   int psm = OcrConfig{}.default_psm, every = 1, offset = 0, limit = 0;
-  bool verbose = false;
+  bool verbose = false, misses = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -275,6 +283,8 @@ int main(int argc, char** argv) {
       limit = std::atoi(next().c_str());
     else if (a == "--verbose")
       verbose = true;
+    else if (a == "--misses")
+      verbose = misses = true;
     else {
       std::cerr << "unknown argument " << a << "\n";
       return 2;
@@ -330,6 +340,12 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "  %s %s CER %.3f F1 %.3f %s\n", mode.c_str(),
                        fs::path(sample->image).filename().c_str(), one.Cer(), one.F1(),
                        steps.c_str());
+          if (misses) {
+            std::string m, e;
+            for (const auto& w : one.missed) m += w + " ";
+            for (const auto& w : one.extra) e += w + " ";
+            std::fprintf(stderr, "    missed: %s\n    extra:  %s\n", m.c_str(), e.c_str());
+          }
         }
       }
       std::printf(

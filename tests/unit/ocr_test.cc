@@ -16,6 +16,7 @@ namespace scanline {
 namespace {
 
 using testing::Cer;
+using testing::Dotted;
 using testing::Encode;
 using testing::MultipageTiff;
 using testing::Noisy;
@@ -99,6 +100,32 @@ TEST_F(OcrTest, ReadsNoisyAndShadedPages) {
   EXPECT_LT(Cer(kText, noisy.text), 0.08) << noisy.text;
   const OcrPage shaded = Read(Shaded(page, 245, 95));
   EXPECT_LT(Cer(kText, shaded.text), 0.05) << shaded.text;
+}
+
+TEST_F(OcrTest, ReadsDotMatrixPrint) {
+  const cv::Mat page = Dotted(RenderText(kText, 12, 300), 4, 2);
+  const OcrPage none = Read(page, "none", 4);
+  const OcrPage prepared = Read(page, "auto", 4);
+  EXPECT_LT(Cer(kText, prepared.text), 0.15) << prepared.text;
+  EXPECT_LT(Cer(kText, prepared.text), Cer(kText, none.text)) << none.text;
+  EXPECT_EQ(prepared.preprocess_applied.back().rfind("join:", 0), 0u);
+}
+
+// Fixed-pitch print gives a decimal point a whole character cell; the gap after it is read
+// as a space. auto joins the amount again; a real gap between figures stays.
+TEST_F(OcrTest, AutoJoinsAmountsSplitAtTheDecimalPoint) {
+  const cv::Mat page = RenderText("Total due 35. 00\nCash 50.00          15\n", 12, 300);
+  const OcrPage none = Read(page, "none", 4);
+  EXPECT_EQ(FindWord(none, "35.00"), nullptr) << none.text;
+  const OcrPage prepared = Read(page, "auto", 4);
+  const OcrWord* joined = FindWord(prepared, "35.00");
+  ASSERT_NE(joined, nullptr) << prepared.text;
+  EXPECT_NE(prepared.text.find("35.00"), std::string::npos);
+  // Its box covers both halves: wider than a single "50.00".
+  const OcrWord* whole = FindWord(prepared, "50.00");
+  ASSERT_NE(whole, nullptr) << prepared.text;
+  EXPECT_GT(joined->box.w, whole->box.w);
+  EXPECT_NE(FindWord(prepared, "15"), nullptr) << prepared.text;
 }
 
 TEST_F(OcrTest, TurnsPagesUprightWithOrientationData) {

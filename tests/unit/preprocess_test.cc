@@ -13,6 +13,7 @@
 namespace scanline {
 namespace {
 
+using testing::Dotted;
 using testing::Noisy;
 using testing::RenderText;
 using testing::Scaled;
@@ -89,6 +90,68 @@ TEST(MeasurePageTest, SeesNoiseBordersShadingAndTurnedPages) {
   cv::Mat turned;
   cv::rotate(page, turned, cv::ROTATE_90_CLOCKWISE);
   EXPECT_TRUE(MeasurePage(ImageFromMat(turned)).vertical_text);
+}
+
+// Stains and specks about a third of a character tall, more of them than characters, do
+// not pull the character height down: they stand alone, not in lines.
+TEST(MeasurePageTest, CharacterHeightIgnoresBlotsOutsideLines) {
+  const cv::Mat page = Page();
+  const double clean = MeasurePage(ImageFromMat(page)).char_height;
+  cv::Mat blotted = page.clone();
+  cv::RNG rng(11);
+  const int size = std::max(4, static_cast<int>(clean / 3));
+  for (int i = 0; i < 600; ++i) {
+    const cv::Point at(rng.uniform(0, page.cols - size), rng.uniform(0, page.rows - size));
+    cv::rectangle(blotted, cv::Rect(at.x, at.y, size, size), cv::Scalar(0), cv::FILLED);
+  }
+  EXPECT_NEAR(MeasurePage(ImageFromMat(blotted)).char_height, clean, clean * 0.2);
+}
+
+// A halftone (grey scanned as scattered dots) around and under the text: joining its dots
+// makes clusters of every size, far more than characters; characters are measured after the
+// median the denoise step runs, and auto denoises.
+TEST(MeasurePageTest, SeesHalftonesAndMeasuresTheirCharacters) {
+  const cv::Mat page = Page();
+  const double clean = MeasurePage(ImageFromMat(page)).char_height;
+  cv::Mat halftone = page.clone();
+  cv::RNG rng(5);
+  for (int y = 0; y < halftone.rows; ++y) {
+    for (int x = 0; x < halftone.cols; ++x) {
+      if (rng.uniform(0.0, 1.0) < 0.07) halftone.at<uchar>(y, x) = 0;
+    }
+  }
+  const PageMeasures m = MeasurePage(ImageFromMat(halftone));
+  EXPECT_TRUE(m.halftone);
+  EXPECT_FALSE(m.dot_print);
+  EXPECT_NEAR(m.char_height, clean, clean * 0.25);
+  EXPECT_FALSE(MeasurePage(ImageFromMat(page)).halftone);
+  const PreparedImage out = Preprocess(ImageFromMat(halftone), {});
+  EXPECT_NE(std::find_if(out.applied.begin(), out.applied.end(),
+                         [](const std::string& s) { return s.rfind("denoise", 0) == 0; }),
+            out.applied.end());
+}
+
+// Dot-matrix print measures as the characters its dots make, not as single dots.
+TEST(MeasurePageTest, SeesDotMatrixPrintAndMeasuresItsCharacters) {
+  const cv::Mat page = Page();
+  const PageMeasures clean = MeasurePage(ImageFromMat(page));
+  EXPECT_FALSE(clean.dot_print);
+  const PageMeasures dotted = MeasurePage(ImageFromMat(Dotted(page, 4, 2)));
+  EXPECT_TRUE(dotted.dot_print);
+  EXPECT_NEAR(dotted.char_height, clean.char_height, clean.char_height * 0.25);
+}
+
+TEST(PreprocessTest, JoinMakesDotsStrokes) {
+  const cv::Mat dotted = Dotted(Page(), 4, 2);
+  PreparedImage out = Preprocess(ImageFromMat(dotted), Steps("grey,join"));
+  ASSERT_EQ(out.applied.size(), 2u);
+  EXPECT_EQ(out.applied[1].rfind("join:", 0), 0u);
+  EXPECT_FALSE(MeasurePage(out.image).dot_print);
+  // auto joins the dots instead of upscaling them as if they were tiny characters.
+  PreparedImage automatic = Preprocess(ImageFromMat(dotted), {});
+  EXPECT_EQ(automatic.applied.size(), 2u);
+  EXPECT_EQ(automatic.applied.back().rfind("join:", 0), 0u);
+  EXPECT_GT(automatic.resolution, 0);
 }
 
 TEST(PreprocessTest, NoneReturnsTheImageAndNeverModifiesTheInput) {
@@ -202,6 +265,10 @@ TEST(PreprocessTest, AutoChoosesFromMeasurements) {
   const cv::Mat page = Page();
   PreparedImage clean = Preprocess(ImageFromMat(page), {});
   EXPECT_EQ(clean.applied, std::vector<std::string>{"grey"});
+  // The resolution follows the characters: 12 pt at 300 dpi, told as about 300-500 dpi.
+  EXPECT_GT(clean.resolution, 250);
+  EXPECT_LT(clean.resolution, 550);
+  EXPECT_EQ(Preprocess(ImageFromMat(page), Steps("none")).resolution, 0);
 
   PreparedImage small = Preprocess(ImageFromMat(Scaled(page, 0.3)), {});
   ASSERT_GE(small.applied.size(), 2u);

@@ -119,6 +119,20 @@ inline cv::Mat Shaded(const cv::Mat& page, double light, double dark) {
   return out;
 }
 
+// Dot-matrix print of a page: ink only as round dots of `dot` pixels on a grid of `pitch`
+// pixels, wherever the page is dark, so no two dots touch (`dot` < `pitch`).
+inline cv::Mat Dotted(const cv::Mat& page, int pitch = 4, int dot = 2) {
+  cv::Mat out(page.size(), CV_8UC1, cv::Scalar(255));
+  for (int y = pitch / 2; y < page.rows; y += pitch) {
+    for (int x = pitch / 2; x < page.cols; x += pitch) {
+      if (page.at<uchar>(y, x) < 128) {
+        cv::circle(out, cv::Point(x, y), dot / 2, cv::Scalar(0), cv::FILLED);
+      }
+    }
+  }
+  return out;
+}
+
 inline std::string Encode(const cv::Mat& page, const std::string& ext,
                           const std::vector<int>& params = {}) {
   std::vector<uchar> out;
