@@ -5,7 +5,8 @@
 //   (d) scanline     RecognizeDocument in-process, one OcrEngines per thread,
 //                    preprocess=none: what a worker does, without nginx and FastCGI
 //   (b) spawn        `tesseract IMG stdout --psm 6` per image, what most OCR wrappers do
-//   (a) service      signed POST /v1/ocr through nginx (TLS) and the pool, preprocess=none
+//   (a) service      signed POST /v1/ocr through nginx (TLS) and the pool, preprocess=none,
+//                    each client keeping its connection (keep-alive) as API clients do
 //       service auto the same with preprocess=auto
 // Prints pages per second, p50/p90 per-page latency, CPU time per page (of this process for
 // the in-process rows, of the pool's workers for the service rows: what the recognising
@@ -42,6 +43,7 @@
 using scanline::testing::ApiKey;
 using scanline::testing::Http;
 using scanline::testing::HttpResponse;
+using scanline::testing::KeepConnectionsInThisThread;
 using scanline::testing::Service;
 using scanline::testing::ServiceOptions;
 using scanline::testing::SignedHttp;
@@ -243,6 +245,7 @@ int main(int argc, char** argv) {
       // Each request signs anew (a signature is accepted once): the deadline differs.
       const std::string url = service.base_url() + "/v1/ocr?psm=6&preprocess=" + preprocess +
                               "&deadline_ms=" + std::to_string(60000 - ++sequence);
+      KeepConnectionsInThisThread(true);  // as an API client would
       const auto start = Clock::now();
       HttpResponse r =
           SignedHttp("POST", url, key, bytes[static_cast<size_t>(i)], {"Content-Type: image/jpeg"});

@@ -399,10 +399,33 @@ std::string Service::PoolLog() const {
   }
 }
 
+namespace {
+
+// The handle of a thread that keeps its connections (KeepConnectionsInThisThread).
+struct KeptHandle {
+  CURL* curl = nullptr;
+  ~KeptHandle() {
+    if (curl) curl_easy_cleanup(curl);
+  }
+};
+thread_local bool keep_connections = false;
+thread_local KeptHandle kept;
+
+}  // namespace
+
+void KeepConnectionsInThisThread(bool keep) { keep_connections = keep; }
+
 HttpResponse Http(const std::string& method, const std::string& url, const std::string& body,
                   const std::vector<std::string>& headers, long timeout_ms) {
   HttpResponse response;
-  CURL* curl = curl_easy_init();
+  CURL* curl = nullptr;
+  if (keep_connections) {
+    if (!kept.curl) kept.curl = curl_easy_init();
+    curl = kept.curl;
+    curl_easy_reset(curl);  // options only: the connection cache and TLS sessions stay
+  } else {
+    curl = curl_easy_init();
+  }
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   if (method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -431,7 +454,7 @@ HttpResponse Http(const std::string& method, const std::string& url, const std::
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   }
   curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
+  if (curl != kept.curl) curl_easy_cleanup(curl);
   return response;
 }
 

@@ -170,7 +170,8 @@ struct HttpResponse {
   std::string error;  // transport error, "" when a response arrived
 };
 
-// One HTTPS (or HTTP) request with libcurl; the self-signed certificate is accepted.
+// One HTTPS (or HTTP) request with libcurl; the self-signed certificate is accepted. Each
+// request opens its own connection, unless KeepConnectionsInThisThread(true) was called.
 HttpResponse Http(const std::string& method, const std::string& url, const std::string& body = "",
                   const std::vector<std::string>& headers = {}, long timeout_ms = 30000);
 
@@ -183,6 +184,10 @@ HttpResponse SignedHttp(const std::string& method, const std::string& url, const
                         const std::string& body = "", const std::vector<std::string>& headers = {},
                         const std::string& region = "us-east-1", long timeout_ms = 30000,
                         int64_t now_unix_s = 0);
+
+// From now on, requests made by this thread reuse one libcurl handle, hence its open
+// connections and TLS sessions, as an API client with keep-alive does (load drivers).
+void KeepConnectionsInThisThread(bool keep);
 
 // A FastCGI client speaking to the pool's socket directly (FastCGI 1.0), for what nginx
 // hides: a request whose body arrives slowly, or never.
