@@ -337,72 +337,6 @@ std::string TrimWord(const char* text) {
   return s;
 }
 
-bool HasAlnum(std::string_view text) {
-  return std::any_of(text.begin(), text.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
-}
-
-// Whether `text` is digits (with thousands commas) and `tail` follows, e.g. "35." or "1,200."
-bool DigitsThen(std::string_view text, std::string_view tail) {
-  if (text.size() <= tail.size() || text.substr(text.size() - tail.size()) != tail) return false;
-  text.remove_suffix(tail.size());
-  if (!std::isdigit(static_cast<unsigned char>(text.front()))) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == ',';
-  });
-}
-
-bool TwoDigits(std::string_view text) {
-  return text.size() == 2 && std::isdigit(static_cast<unsigned char>(text[0])) &&
-         std::isdigit(static_cast<unsigned char>(text[1]));
-}
-
-// An amount split at its decimal point ("35." "00", "295" ".00"): fixed-pitch print gives
-// the point a whole character cell, and the gap after it reads as a space.
-bool SplitAmount(const OcrWord& a, const OcrWord& b, const OcrLine& line) {
-  const int gap = b.box.x - (a.box.x + a.box.w);
-  if (gap > line.box.h) return false;  // a real space in a column of figures is wider
-  return (DigitsThen(a.text, ".") && TwoDigits(b.text)) ||
-         (DigitsThen(a.text, "") && b.text.size() == 3 && b.text[0] == '.' &&
-          TwoDigits(b.text.substr(1)));
-}
-
-// What auto does after recognition: drops marks Tesseract read with little confidence from
-// rules, barcodes and specks (words without a letter or digit), and joins amounts split at
-// the decimal point. Returns whether anything changed.
-bool TidyWords(std::vector<OcrBlock>& blocks) {
-  bool changed = false;
-  for (OcrBlock& block : blocks) {
-    for (OcrLine& line : block.lines) {
-      std::vector<OcrWord> kept;
-      for (OcrWord& word : line.words) {
-        if (word.confidence < kMarkConfidence && !HasAlnum(word.text)) {
-          changed = true;
-          continue;
-        }
-        if (!kept.empty() && SplitAmount(kept.back(), word, line)) {
-          OcrWord& a = kept.back();
-          const int right = std::max(a.box.x + a.box.w, word.box.x + word.box.w);
-          const int bottom = std::max(a.box.y + a.box.h, word.box.y + word.box.h);
-          a.box.x = std::min(a.box.x, word.box.x);
-          a.box.y = std::min(a.box.y, word.box.y);
-          a.box.w = right - a.box.x;
-          a.box.h = bottom - a.box.y;
-          a.text += word.text;
-          a.confidence = std::min(a.confidence, word.confidence);
-          changed = true;
-          continue;
-        }
-        kept.push_back(std::move(word));
-      }
-      line.words = std::move(kept);
-    }
-    std::erase_if(block.lines, [](const OcrLine& line) { return line.words.empty(); });
-  }
-  std::erase_if(blocks, [](const OcrBlock& block) { return block.lines.empty(); });
-  return changed;
-}
-
 // The text of `blocks` as Tesseract writes a page: words joined by spaces, each line ended
 // by '\n', an empty line after each block.
 std::string PageText(const std::vector<OcrBlock>& blocks) {
@@ -457,7 +391,70 @@ int DetectOrientation(tesseract::TessBaseAPI& osd, const Image& image) {
   return (360 - degrees) % 360;
 }
 
+bool HasAlnum(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+// Whether `text` is digits (with thousands commas) and `tail` follows, e.g. "35." or "1,200."
+bool DigitsThen(std::string_view text, std::string_view tail) {
+  if (text.size() <= tail.size() || text.substr(text.size() - tail.size()) != tail) return false;
+  text.remove_suffix(tail.size());
+  if (!std::isdigit(static_cast<unsigned char>(text.front()))) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == ',';
+  });
+}
+
+bool TwoDigits(std::string_view text) {
+  return text.size() == 2 && std::isdigit(static_cast<unsigned char>(text[0])) &&
+         std::isdigit(static_cast<unsigned char>(text[1]));
+}
+
+// An amount split at its decimal point ("35." "00", "295" ".00"): fixed-pitch print gives
+// the point a whole character cell, and the gap after it reads as a space.
+bool SplitAmount(const OcrWord& a, const OcrWord& b, const OcrLine& line) {
+  const int gap = b.box.x - (a.box.x + a.box.w);
+  if (gap > line.box.h) return false;  // a real space in a column of figures is wider
+  return (DigitsThen(a.text, ".") && TwoDigits(b.text)) ||
+         (DigitsThen(a.text, "") && b.text.size() == 3 && b.text[0] == '.' &&
+          TwoDigits(b.text.substr(1)));
+}
+
 }  // namespace
+
+bool TidyWords(std::vector<OcrBlock>& blocks) {
+  bool changed = false;
+  for (OcrBlock& block : blocks) {
+    for (OcrLine& line : block.lines) {
+      std::vector<OcrWord> kept;
+      for (OcrWord& word : line.words) {
+        if (word.confidence < kMarkConfidence && !HasAlnum(word.text)) {
+          changed = true;
+          continue;
+        }
+        if (!kept.empty() && SplitAmount(kept.back(), word, line)) {
+          OcrWord& a = kept.back();
+          const int right = std::max(a.box.x + a.box.w, word.box.x + word.box.w);
+          const int bottom = std::max(a.box.y + a.box.h, word.box.y + word.box.h);
+          a.box.x = std::min(a.box.x, word.box.x);
+          a.box.y = std::min(a.box.y, word.box.y);
+          a.box.w = right - a.box.x;
+          a.box.h = bottom - a.box.y;
+          a.text += word.text;
+          a.confidence = std::min(a.confidence, word.confidence);
+          changed = true;
+          continue;
+        }
+        kept.push_back(std::move(word));
+      }
+      line.words = std::move(kept);
+    }
+    std::erase_if(block.lines, [](const OcrLine& line) { return line.words.empty(); });
+  }
+  std::erase_if(blocks, [](const OcrBlock& block) { return block.lines.empty(); });
+  return changed;
+}
 
 OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options) {
   const auto deadline = options.deadline_ms > 0

@@ -151,6 +151,14 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
 OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& options,
                   std::chrono::steady_clock::time_point deadline, int page_index = 0);
 
+// What preprocess=auto does to the words after recognition: drops the marks Tesseract read
+// with less than 30 confidence that hold no letter or digit (its guesses at rules, barcodes
+// and specks), and joins an amount that fixed-pitch print splits at its decimal point ("35."
+// "00", "295" ".00", no wider apart than the line is high) into one word with both boxes.
+// Lines and blocks left without words go. Returns whether anything changed. Lines' `text` is
+// not touched (Recognize builds it from the words afterwards).
+bool TidyWords(std::vector<OcrBlock>& blocks);
+
 struct OcrConfig;
 // The engines a worker keeps, from the configuration: ocr.tessdata_dir, ocr.max_engines,
 // and every language set of ocr.preload_langs initialised now. Throws Error(kInternal) when a
