@@ -76,10 +76,7 @@ bool Pattern::FullMatch(std::string_view text) const {
   return impl_->Match(text, 0, PCRE2_ANCHORED | PCRE2_ENDANCHORED, md.data) > 0;
 }
 
-bool Pattern::Search(std::string_view text) const {
-  MatchData md(impl_->code);
-  return impl_->Match(text, 0, 0, md.data) > 0;
-}
+bool Pattern::Search(std::string_view text) const { return Find(text).has_value(); }
 
 std::optional<Pattern::Span> Pattern::Find(std::string_view text) const {
   MatchData md(impl_->code);
