@@ -401,27 +401,28 @@ std::string Service::PoolLog() const {
 
 namespace {
 
-// The handle of a thread that keeps its connections (KeepConnectionsInThisThread).
+// The handle of a thread that keeps its connections (KeepConnectionsInThisThread), or null.
 struct KeptHandle {
   CURL* curl = nullptr;
-  ~KeptHandle() {
-    if (curl) curl_easy_cleanup(curl);
-  }
+  ~KeptHandle() { curl_easy_cleanup(curl); }
 };
-thread_local bool keep_connections = false;
 thread_local KeptHandle kept;
 
 }  // namespace
 
-void KeepConnectionsInThisThread(bool keep) { keep_connections = keep; }
+void KeepConnectionsInThisThread(bool keep) {
+  if (keep && !kept.curl) kept.curl = curl_easy_init();
+  if (!keep) {
+    curl_easy_cleanup(kept.curl);
+    kept.curl = nullptr;
+  }
+}
 
 HttpResponse Http(const std::string& method, const std::string& url, const std::string& body,
                   const std::vector<std::string>& headers, long timeout_ms) {
   HttpResponse response;
-  CURL* curl = nullptr;
-  if (keep_connections) {
-    if (!kept.curl) kept.curl = curl_easy_init();
-    curl = kept.curl;
+  CURL* curl = kept.curl;
+  if (curl) {
     curl_easy_reset(curl);  // options only: the connection cache and TLS sessions stay
   } else {
     curl = curl_easy_init();
