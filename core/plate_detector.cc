@@ -96,7 +96,8 @@ std::vector<cv::Rect> OnnxBoxes(PlateDetector::Impl& impl, const cv::Mat& image)
   cv::Mat out = impl.onnx.forward();
   if (out.dims == 3) out = out.reshape(1, out.size[1]);
   if (out.dims != 2) return boxes;
-  if (out.rows < out.cols) cv::transpose(out, out);  // YOLOv8: (4 + classes) x anchors
+  // YOLOv8: (4 + classes) x anchors. Fewer than 5 rows are anchors of the row layout.
+  if (out.rows < out.cols && out.rows >= 5) cv::transpose(out, out);
   if (out.cols < 5) return boxes;
   const double sx = image.cols / static_cast<double>(kOnnxInput);
   const double sy = image.rows / static_cast<double>(kOnnxInput);

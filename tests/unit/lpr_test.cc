@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <opencv2/freetype.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -287,6 +289,92 @@ TEST_F(LprTest, RefusesBadInput) {
   zero.top_n = 0;
   EXPECT_EQ(code_of([&] { RecognizePlatesInImage(*engines_, ImageFromMat(Scene(1)), zero); }),
             ErrorCode::kInvalidOption);
+}
+
+// An operator's ONNX detector (lpr.onnx_model). tests/unit/onnx_bright_box.py writes a small
+// one that boxes the bright pixels of its input, in the row layout of YOLOv5 or the transposed
+// one of YOLOv8; the scene is darkened so that the white plate is the only bright thing in it.
+class LprOnnxTest : public ::testing::Test {
+ protected:
+  static std::string Model(const std::string& layout) {
+    const std::string path = ::testing::TempDir() + "bright_box_" + layout + ".onnx";
+    // Debian's interpreter: the one python3-onnx is installed for.
+    const std::string command =
+        std::string("/usr/bin/python3 " SCANLINE_SOURCE_DIR "/tests/unit/onnx_bright_box.py ") +
+        path + " --layout " + layout;
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return path;
+  }
+  static cv::Mat DarkSceneWithPlate(const cv::Rect& plate) {
+    cv::Mat scene = Darken(Scene(5), 0.6, 0);
+    PastePlate(scene, {"5KLM203",
+                       {plate.x + plate.width / 2.0f, plate.y + plate.height / 2.0f},
+                       static_cast<double>(plate.height),
+                       0});
+    return scene;
+  }
+  // The proposals of `engines`' detectors that the ONNX model took part in.
+  static std::vector<cv::Rect> OnnxProposals(LprEngines& engines, const cv::Mat& scene) {
+    std::vector<cv::Rect> boxes;
+    for (const PlateProposal& p :
+         engines.detector().Detect(ImageFromMat(scene), engines.Region("us"))) {
+      if (p.methods.find("onnx") == std::string::npos) continue;
+      std::vector<cv::Point2f> points;
+      for (const PlatePoint& c : p.corners) points.emplace_back(c.x, c.y);
+      boxes.push_back(cv::boundingRect(points));
+    }
+    return boxes;
+  }
+  static double Iou(const cv::Rect& a, const cv::Rect& b) {
+    return static_cast<double>((a & b).area()) / (a | b).area();
+  }
+};
+
+TEST_F(LprOnnxTest, ModelFindsThePlateInBothLayouts) {
+  const cv::Rect plate(560, 400, 160, 80);
+  const cv::Mat scene = DarkSceneWithPlate(plate);
+  LprOptions options;
+  options.enhance = EnhanceMode::kOff;
+  for (const std::string layout : {"v5", "v8"}) {
+    LprConfig config;
+    config.onnx_model = Model(layout);
+    LprEngines engines(config, TessdataDir(""));
+    ASSERT_TRUE(engines.detector().has_onnx());
+    const std::vector<cv::Rect> boxes = OnnxProposals(engines, scene);
+    ASSERT_EQ(boxes.size(), 1u) << layout;
+    EXPECT_GT(Iou(boxes[0], plate), 0.5) << layout;
+    const LprResult result = RecognizePlatesInImage(engines, ImageFromMat(scene), options);
+    ASSERT_EQ(result.plates.size(), 1u) << RenderLprJson(result);
+    EXPECT_EQ(result.plates[0].text, "5KLM203");
+    EXPECT_NE(result.plates[0].methods.find("onnx"), std::string::npos) << layout;
+  }
+  // Without the model the same plate is found by the other detectors alone.
+  LprEngines plain(LprConfig{}, TessdataDir(""));
+  EXPECT_FALSE(plain.detector().has_onnx());
+  const LprResult result = RecognizePlatesInImage(plain, ImageFromMat(scene), options);
+  ASSERT_EQ(result.plates.size(), 1u);
+  EXPECT_EQ(result.plates[0].methods.find("onnx"), std::string::npos);
+}
+
+TEST_F(LprOnnxTest, ModelProposesNothingWhereItSeesNothing) {
+  LprConfig config;
+  config.onnx_model = Model("v5");
+  LprEngines engines(config, TessdataDir(""));
+  EXPECT_TRUE(OnnxProposals(engines, Darken(Scene(5), 0.6, 0)).empty());
+}
+
+TEST_F(LprOnnxTest, ModelThatDoesNotLoadIsNamed) {
+  const std::string path = ::testing::TempDir() + "not_a_model.onnx";
+  std::ofstream(path) << "no protobuf here";
+  LprConfig config;
+  config.onnx_model = path;
+  try {
+    LprEngines engines(config, TessdataDir(""));
+    FAIL() << "loaded " << path;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInternal);
+    EXPECT_NE(e.internal().find(path), std::string::npos) << e.internal();
+  }
 }
 
 TEST(LprOptionsTest, ParsesAndRefusesOptions) {
