@@ -174,22 +174,28 @@ std::string TemplateStore::LoadActiveSet(std::string_view document_type) {
   });
 }
 
-bool TemplateStore::StillCurrent(const std::string& type, const std::string& set) {
+const TemplateStore::ParsedSet& TemplateStore::Parsed(const std::string& type,
+                                                      const std::string& set) {
+  auto known = parsed_.find(type);
+  if (known != parsed_.end() && known->second.json == set) return known->second;
   rapidjson::Document doc;
   doc.Parse(set.data(), set.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("active") ||
-      !doc["active"].IsObject() || !doc["active"].HasMember("version") ||
-      !doc["active"]["version"].IsInt()) {
-    return false;
+      !doc["active"].IsObject()) {
+    throw Error(ErrorCode::kInternal, "template cache entry unreadable", ActiveKey(type));
   }
-  const int active = doc["active"]["version"].GetInt();
-  int candidate = 0;
-  if (doc.HasMember("candidate") && doc["candidate"].IsObject() &&
-      doc["candidate"].HasMember("version") && doc["candidate"]["version"].IsInt()) {
-    candidate = doc["candidate"]["version"].GetInt();
+  ParsedSet parsed;
+  parsed.json = set;
+  parsed.active = ParseTemplate(ToJson(doc["active"]));
+  if (doc.HasMember("candidate") && doc["candidate"].IsObject()) {
+    parsed.candidate = ParseTemplate(ToJson(doc["candidate"]));
   }
-  const int percent =
-      doc.HasMember("percent") && doc["percent"].IsInt() ? doc["percent"].GetInt() : 0;
+  if (doc.HasMember("percent") && doc["percent"].IsInt()) parsed.percent = doc["percent"].GetInt();
+  return parsed_[type] = std::move(parsed);
+}
+
+bool TemplateStore::StillCurrent(const std::string& type, const ParsedSet& set) {
+  const int candidate = set.candidate ? set.candidate->version : 0;
   try {
     return WithConnection(database_, [&](pqxx::connection& c) {
       pqxx::read_transaction tx(c);
@@ -201,8 +207,8 @@ bool TemplateStore::StillCurrent(const std::string& type, const std::string& set
           " LEFT JOIN prompt_template_splits s ON s.document_type = $1",
           type);
       if (r.empty() || r[0][0].is_null()) return false;
-      return r[0][0].as<int>() == active && r[0][1].as<int>() == candidate &&
-             r[0][2].as<int>() == percent;
+      return r[0][0].as<int>() == set.active.version && r[0][1].as<int>() == candidate &&
+             r[0][2].as<int>() == set.percent;
     });
   } catch (const Error& e) {
     LogDebug("template cache of \"" + type + "\" not checked: " + e.internal());
@@ -227,37 +233,38 @@ ResolvedTemplate TemplateStore::Resolve(std::string_view document_type, int vers
   const std::string key = ActiveKey(document_type);
   const std::string type(document_type);
   const auto now = std::chrono::steady_clock::now();
-  std::string set;
+  const ParsedSet* set = nullptr;
   if (auto cached = CacheGet(key)) {
-    set = std::move(*cached);
-    out.cached = true;
-    auto verified = verified_.find(type);
-    if (verified == verified_.end() || now - verified->second >= verify_every_) {
-      if (!StillCurrent(type, set)) {
-        LogInfo("template cache of \"" + type + "\" was stale; replaced from PostgreSQL");
-        set = LoadActiveSet(document_type);
-        CacheSet(key, set);
-        out.cached = false;
-      }
-      verified_[type] = now;
+    try {
+      set = &Parsed(type, *cached);
+      out.cached = true;
+    } catch (const Error& e) {
+      LogWarning("template cache of \"" + type + "\" unreadable (" + std::string(e.detail()) +
+                 "); replaced from PostgreSQL");
     }
-  } else {
-    set = LoadActiveSet(document_type);
-    CacheSet(key, set);
+    if (set) {
+      auto verified = verified_.find(type);
+      if (verified == verified_.end() || now - verified->second >= verify_every_) {
+        if (!StillCurrent(type, *set)) {
+          LogInfo("template cache of \"" + type + "\" was stale; replaced from PostgreSQL");
+          set = nullptr;
+          out.cached = false;
+        }
+        verified_[type] = now;
+      }
+    }
+  }
+  if (!set) {
+    const std::string loaded = LoadActiveSet(document_type);
+    CacheSet(key, loaded);
     verified_[type] = now;
+    set = &Parsed(type, loaded);
   }
-  rapidjson::Document doc;
-  doc.Parse(set.data(), set.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("active")) {
-    throw Error(ErrorCode::kInternal, "template cache entry unreadable", key);
-  }
-  const int percent =
-      doc.HasMember("percent") && doc["percent"].IsInt() ? doc["percent"].GetInt() : 0;
-  if (percent > 0 && doc["candidate"].IsObject() && InCandidateShare(split_key, percent)) {
-    out.tmpl = ParseTemplate(ToJson(doc["candidate"]));
+  if (set->percent > 0 && set->candidate && InCandidateShare(split_key, set->percent)) {
+    out.tmpl = *set->candidate;
     out.candidate = true;
   } else {
-    out.tmpl = ParseTemplate(ToJson(doc["active"]));
+    out.tmpl = set->active;
   }
   return out;
 }

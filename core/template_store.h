@@ -115,15 +115,27 @@ class TemplateStore {
   std::optional<std::string> CacheGet(const std::string& key);
   void CacheSet(const std::string& key, const std::string& value);
   std::string LoadActiveSet(std::string_view document_type);
+  // An active set (the active version, the A/B candidate and its share) as read from the
+  // cache or PostgreSQL, parsed.
+  struct ParsedSet {
+    std::string json;  // as read
+    Template active;
+    std::optional<Template> candidate;
+    int percent = 0;
+  };
+  // `set` parsed: the last set of `type` is kept, so an unchanged set is parsed once per
+  // worker, not once per request. Throws Error when `set` is not a readable active set.
+  const ParsedSet& Parsed(const std::string& type, const std::string& set);
   // Whether the cached active set `set` of a type still is PostgreSQL's (true when
   // PostgreSQL cannot tell: the cache is served then).
-  bool StillCurrent(const std::string& type, const std::string& set);
+  bool StillCurrent(const std::string& type, const ParsedSet& set);
 
   Database& database_;
   RedisClient* redis_;
   int cache_ttl_s_;
   std::chrono::milliseconds verify_every_;
   std::map<std::string, std::chrono::steady_clock::time_point> verified_;  // per type
+  std::map<std::string, ParsedSet> parsed_;                                // per type
 };
 
 // Which arm of an A/B split a key falls in: true for the candidate when the key's hash mod

@@ -234,6 +234,22 @@ TEST_F(TemplatesTest, ServesFromPostgresWhileRedisIsDown) {
   EXPECT_EQ(store.Resolve("receipt", 0, "").tmpl.version, 2);
 }
 
+TEST_F(TemplatesTest, AnUnreadableCacheEntryIsReplacedFromPostgres) {
+  TemplateStore store(*database_, redis_client_.get(), 3600, 60000);
+  store.Create(Receipt(), "test");
+  EXPECT_EQ(store.Resolve("receipt", 0, "").tmpl.version, 1);
+  EXPECT_TRUE(store.Resolve("receipt", 0, "").cached);
+  for (const char* garbage : {"{not json", "{\"active\":7}", "[]"}) {
+    redis_client_->Set("tmpl:active:receipt", garbage, 3600);
+    ResolvedTemplate r = store.Resolve("receipt", 0, "");
+    EXPECT_EQ(r.tmpl.version, 1) << garbage;
+    EXPECT_FALSE(r.cached) << garbage;
+    ResolvedTemplate again = store.Resolve("receipt", 0, "");  // the entry was rewritten
+    EXPECT_TRUE(again.cached) << garbage;
+    EXPECT_EQ(again.tmpl.version, 1);
+  }
+}
+
 TEST_F(TemplatesTest, AChangeTheCacheMissedReachesEveryWorkerWithinTheCheckInterval) {
   // Worker a cannot reach Redis (a partition, or Redis down and back with its data): its
   // activation cannot delete the cached set that worker b serves.
