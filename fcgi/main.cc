@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
                "check the configuration, print the result and exit (like nginx -t)");
   app.add_flag("--print-default-config", print_defaults, "print every key with its default");
   app.add_flag("--single-process", single, "serve from this process with no master (debugging)");
-  app.add_flag("--no-migrate", no_migrate, "do not apply schema migrations at start");
+  app.add_flag("--no-migrate", no_migrate,
+               "do not apply schema migrations at start (the schema is still checked)");
   app.add_option("--reload", reload_pid,
                  "send SIGHUP to the master with this pid and wait until the reload is done");
   app.add_flag_callback("-V,--version", [] {
@@ -122,29 +123,34 @@ int main(int argc, char** argv) {
   scanline::PrepareTesseractProcess();
   scanline::SetLogLevel(config.log.level);
 
-  if (!no_migrate) {
-    // Migrations at start; PostgreSQL being down is not fatal (request logs are spooled),
-    // a schema newer than this build is.
+  {
+    // Migrations at start (unless --no-migrate: an operator runs `scanline migrate`), then the
+    // schema check, always. PostgreSQL being down is not fatal (request logs are spooled); a
+    // schema newer than this build, or one missing migrations, is.
     scanline::Database database(config.postgres.conninfo, config.postgres.connect_timeout_s);
     try {
       auto migrations = scanline::ReadMigrations(scanline::DataDir("sql"));
-      auto applied = scanline::ApplyMigrations(database, migrations);
-      if (!applied.empty()) {
-        scanline::LogInfo("applied " + std::to_string(applied.size()) + " schema migrations");
+      if (!no_migrate) {
+        auto applied = scanline::ApplyMigrations(database, migrations);
+        if (!applied.empty()) {
+          scanline::LogInfo("applied " + std::to_string(applied.size()) + " schema migrations");
+        }
       }
       scanline::CheckSchema(database, migrations);
       // Built-in templates, as `scanline migrate` loads them: only content not stored yet.
       // A missing or broken template file is reported, not fatal: stored versions still serve.
-      try {
-        scanline::TemplateStore templates(database, nullptr, config.forms.template_cache_ttl_s);
-        for (const std::string& note : templates.LoadBuiltins(
-                 scanline::LoadTemplateDir(scanline::BuiltinTemplateDir(config.forms)))) {
-          scanline::LogInfo("built-in template " + note);
+      if (!no_migrate) {
+        try {
+          scanline::TemplateStore templates(database, nullptr, config.forms.template_cache_ttl_s);
+          for (const std::string& note : templates.LoadBuiltins(
+                   scanline::LoadTemplateDir(scanline::BuiltinTemplateDir(config.forms)))) {
+            scanline::LogInfo("built-in template " + note);
+          }
+        } catch (const scanline::Error& e) {
+          if (e.code() == scanline::ErrorCode::kServiceUnavailable) throw;
+          scanline::LogWarning("built-in templates not loaded: " + std::string(e.detail()) + " " +
+                               e.internal());
         }
-      } catch (const scanline::Error& e) {
-        if (e.code() == scanline::ErrorCode::kServiceUnavailable) throw;
-        scanline::LogWarning("built-in templates not loaded: " + std::string(e.detail()) + " " +
-                             e.internal());
       }
     } catch (const scanline::Error& e) {
       if (e.code() == scanline::ErrorCode::kServiceUnavailable) {

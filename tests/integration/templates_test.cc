@@ -96,6 +96,32 @@ TEST_F(TemplatesTest, MigratesUpFromEmptyIdempotentlyAndRefusesANewerSchema) {
   EXPECT_EQ(CodeOf([&] { CheckSchema(db, older); }), ErrorCode::kInternal);
 }
 
+TEST_F(TemplatesTest, PoolAndMigrateRefuseASchemaNewerThanTheBuild) {
+  postgres_->Query("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')",
+                   db_name_);
+  const std::string config = dir_->path() + "/" + db_name_ + ".toml";
+  WriteFile(config, "[postgres]\nconninfo = \"" + conninfo_ +
+                        "\"\n[server]\nlisten = \"unix:" + dir_->path() + "/" + db_name_ +
+                        ".sock\"\n[log]\nspool_dir = \"" + dir_->path() + "/spool\"\n");
+  std::string out;
+  EXPECT_EQ(
+      Shell(std::string(SCANLINE_BINARY_DIR) + "/scanline --config " + config + " migrate", &out),
+      1)
+      << out;
+  EXPECT_NE(out.find("newer than this build"), std::string::npos) << out;
+  // The pool stops at once, with and without applying migrations itself (a pool that
+  // started would still be running when `timeout` ends it: status 124).
+  for (const char* flags : {"", " --no-migrate"}) {
+    out.clear();
+    EXPECT_EQ(Shell("timeout 30 " + std::string(SCANLINE_BINARY_DIR) + "/scanline-fcgi --config " +
+                        config + flags,
+                    &out),
+              1)
+        << flags << ": " << out;
+    EXPECT_NE(out.find("newer than this build"), std::string::npos) << out;
+  }
+}
+
 TEST_F(TemplatesTest, LoadsBuiltInTemplatesOnceAndActivatesThem) {
   TemplateStore store(*database_, redis_client_.get(), 60);
   const auto builtins = LoadTemplateDir(kTemplates);

@@ -244,10 +244,10 @@ std::string Postgres::conninfo() const {
   return "host=" + socket_dir_ + " user=postgres dbname=scanline";
 }
 
-std::string Postgres::Query(const std::string& sql) const {
+std::string Postgres::Query(const std::string& sql, const std::string& database) const {
   std::string out;
   int rc = Shell(AsPostgres(std::string(kPgBin) + "/psql -X -q -A -t -h " + Quote(socket_dir_) +
-                            " -U postgres -d scanline -c " + Quote(sql)),
+                            " -U postgres -d " + Quote(database) + " -c " + Quote(sql)),
                  &out);
   if (rc != 0) throw std::runtime_error("psql failed: " + out);
   while (!out.empty() && out.back() == '\n') out.pop_back();

@@ -64,7 +64,7 @@ class Postgres {
   std::string conninfo() const;
   std::string socket_dir() const { return socket_dir_; }
   // Runs SQL with psql and returns its unaligned, tuples-only output.
-  std::string Query(const std::string& sql) const;
+  std::string Query(const std::string& sql, const std::string& database = "scanline") const;
 
  private:
   std::string data_dir_;
