@@ -136,6 +136,27 @@ FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
   return result;
 }
 
+namespace {
+
+// Whether a key -> value pair shows a sensitive field's value: the value holds the field's
+// text, or lies over its box.
+bool HoldsSensitiveValue(const KeyValuePair& kv, const FormExtraction& r, const Template& t) {
+  for (const ExtractedField& f : r.fields) {
+    const FieldSpec* spec = t.Field(f.name);
+    if (!f.found || !spec || !spec->sensitive) continue;
+    if (!f.value.raw.empty() && kv.value.find(f.value.raw) != std::string::npos) return true;
+    const PixelBox& a = f.box;
+    const PixelBox& b = kv.value_box;
+    if (f.page == kv.page && a.w > 0 && b.w > 0 && a.x < b.x + b.w && b.x < a.x + a.w &&
+        a.y < b.y + b.h && b.y < a.y + a.h) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string FormExtractionToJson(const FormExtraction& r, const Template& t, bool mask) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -204,7 +225,7 @@ std::string FormExtractionToJson(const FormExtraction& r, const Template& t, boo
     for (const KeyValuePair& kv : r.key_values) {
       w.StartObject();
       Str(w, "key", kv.key);
-      Str(w, "value", kv.value);
+      Str(w, "value", mask && HoldsSensitiveValue(kv, r, t) ? MaskValue(kv.value) : kv.value);
       w.Key("key_box");
       WriteBox(w, kv.key_box);
       w.Key("value_box");

@@ -70,6 +70,10 @@ std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space
   return out;
 }
 
+bool IsSigningParameter(std::string_view name) {
+  return name.size() > 6 && (name.substr(0, 6) == "X-Amz-" || name.substr(0, 6) == "x-amz-");
+}
+
 QueryParams ParseQuery(std::string_view raw) {
   QueryParams params;
   while (!raw.empty()) {

@@ -49,6 +49,9 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 QueryParams ParseQuery(std::string_view raw);
 // The value of the last parameter with this name.
 std::optional<std::string> QueryValue(const QueryParams& params, std::string_view name);
+// Whether a query parameter belongs to a presigned SigV4 URL (X-Amz-Algorithm,
+// X-Amz-Signature, ...): handlers skip these when they check their options.
+bool IsSigningParameter(std::string_view name);
 
 // Percent-decodes `in`; '+' becomes a space only when plus_is_space. Returns nullopt on a bad
 // escape.

@@ -65,6 +65,11 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
       engine = ParseEngine(value);
     } else if (name == "mask") {
       mask = ParseBool("mask", value);
+    } else if (!IsSigningParameter(name)) {
+      // A misspelt `mask` must not hand out what the client meant to hide.
+      throw InvalidOption(name,
+                          "unknown option; extract options are document_type, "
+                          "template_version, engine and mask");
     }
   }
   if (type.empty()) throw InvalidOption("document_type", "is required");
@@ -108,8 +113,16 @@ Response HandleFormsFill(const Request& request, RequestContext& context) {
   bool with_image = true;
   std::optional<std::string> profile_json;
   for (const auto& [name, value] : ParseQuery(request.query)) {
-    if (name == "image") with_image = ParseBool("image", value);
-    if (name == "profile") profile_json = value;
+    if (name == "image") {
+      with_image = ParseBool("image", value);
+    } else if (name == "profile") {
+      // Query strings end up in access logs; personal data does not belong there.
+      throw InvalidOption("profile",
+                          "send the profile in the body (a multipart part or a JSON member), "
+                          "not in the query string");
+    } else if (!IsSigningParameter(name)) {
+      throw InvalidOption(name, "unknown option; the fill option is image");
+    }
   }
   const RequestBody body = ExtractRequestBody(request);
   if (auto field = body.Field("profile")) profile_json = *field;

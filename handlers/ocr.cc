@@ -8,15 +8,6 @@
 #include "core/request_body.h"
 
 namespace scanline {
-namespace {
-
-bool IsSigningParameter(std::string_view name) {
-  // Presigned-URL parameters of SigV4 (X-Amz-Algorithm, X-Amz-Signature, ...).
-  return name.size() > 6 && (name.substr(0, 6) == "X-Amz-" || name.substr(0, 6) == "x-amz-");
-}
-
-}  // namespace
-
 Response HandleOcr(const Request& request, RequestContext& context) {
   const Config& config = *context.services.config;
   if (context.services.ocr == nullptr) {

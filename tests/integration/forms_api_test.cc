@@ -48,12 +48,16 @@ class FormsApiTest : public ::testing::Test {
     delete forms_;
     delete service_;
   }
-  // Every URL gets a distinct `n` (ignored by the handlers): two identical requests signed in
-  // the same second would carry the same signature, and the second would be a replay.
-  static std::string Url(const std::string& path) {
+  static std::string Url(const std::string& path) { return service_->base_url() + path; }
+  // Every request gets a distinct signed header (ignored by the service): two identical
+  // requests signed in the same second would carry the same signature, and the second would
+  // be a replay.
+  static HttpResponse SignedHttp(const std::string& method, const std::string& url,
+                                 const ApiKey& key, const std::string& body = "",
+                                 std::vector<std::string> headers = {}) {
     static int n = 0;
-    return service_->base_url() + path + (path.find('?') == std::string::npos ? "?" : "&") +
-           "n=" + std::to_string(++n);
+    headers.push_back("X-Test-Request: " + std::to_string(++n));
+    return scanline::testing::SignedHttp(method, url, key, body, headers);
   }
   static HttpResponse Extract(const std::string& query) {
     return SignedHttp("POST", Url("/v1/forms/extract?" + query), *forms_, *receipt_,
@@ -166,6 +170,15 @@ TEST_F(FormsApiTest, EnforcesScopesAndAnswersBadInputWithProblems) {
   ExpectProblem(Extract("document_type=Receipt!"), 400, "invalid_option");
   ExpectProblem(Extract("document_type=receipt&engine=magic"), 400, "invalid_option");
   ExpectProblem(Extract("document_type=receipt&engine=llm"), 400, "invalid_option");
+  // An option the handler does not know is refused and named: a misspelt `mask` must not
+  // return the values unmasked. A profile in the query string (access logs) is refused.
+  HttpResponse misspelt = Extract("document_type=receipt&masked=true");
+  ExpectProblem(misspelt, 400, "invalid_option");
+  EXPECT_NE(misspelt.body.find("\"option\":\"masked\""), std::string::npos) << misspelt.body;
+  HttpResponse in_query = SignedHttp("POST", Url("/v1/forms/fill?profile=%7B%22a%22%3A%22b%22%7D"),
+                                     *forms_, *receipt_, {"Content-Type: image/jpeg"});
+  ExpectProblem(in_query, 400, "invalid_option");
+  EXPECT_NE(in_query.body.find("\"option\":\"profile\""), std::string::npos) << in_query.body;
   ExpectProblem(Extract("document_type=passport_xyz"), 404, "not_found");
   ExpectProblem(Extract("document_type=receipt&template_version=99"), 404, "not_found");
   ExpectProblem(SignedHttp("POST", Url("/v1/forms/extract?document_type=receipt"), *forms_,

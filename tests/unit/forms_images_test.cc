@@ -100,6 +100,16 @@ TEST_F(FormsImagesTest, ReadsAPassportMrzWithCheckDigits) {
   EXPECT_EQ(masked.find("L898902C3"), std::string::npos);
   EXPECT_EQ(masked.find("ERIKSSON"), std::string::npos);
   EXPECT_NE(FormExtractionToJson(r, t, false).find("L898902C3"), std::string::npos);
+  // With the page's key -> value pairs as well, the pairs that show them are masked too.
+  Template with_pairs = t;
+  with_pairs.key_values = true;
+  FormExtraction paired = ExtractForm(with_pairs, pages, ExtractEngine::kRules, nullptr);
+  ASSERT_NE(FormExtractionToJson(paired, with_pairs, false).find("\"value\":\"ERIKSSON"),
+            std::string::npos)
+      << FormExtractionToJson(paired, with_pairs, false);
+  const std::string masked_pairs = FormExtractionToJson(paired, with_pairs, true);
+  EXPECT_EQ(masked_pairs.find("ERIKSSON"), std::string::npos) << masked_pairs;
+  EXPECT_EQ(masked_pairs.find("L898902C3"), std::string::npos) << masked_pairs;
 }
 
 TEST_F(FormsImagesTest, ReadsAnIdCardMrzAndFlagsABadCheckDigit) {
