@@ -67,7 +67,8 @@ std::string PagesText(const std::vector<OcrPage>& pages) {
 }
 
 FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
-                           ExtractEngine engine, LlmClient* llm) {
+                           ExtractEngine engine, LlmClient* llm,
+                           std::chrono::steady_clock::time_point deadline) {
   FormExtraction result;
   result.document_type = t.document_type;
   result.template_version = t.version;
@@ -93,11 +94,21 @@ FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
   for (const ExtractedField& f : result.fields) {
     if (engine == ExtractEngine::kLlm || !f.found || !f.value.valid) ask.push_back(f.name);
   }
-  if (engine != ExtractEngine::kRules && llm != nullptr && !ask.empty()) {
+  LlmAsk also;
+  also.key_values = engine == ExtractEngine::kLlm && t.key_values;
+  also.deadline = deadline;
+  if (engine != ExtractEngine::kRules && llm != nullptr && (!ask.empty() || also.key_values)) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      LlmAnswer answer = llm->ExtractFields(t, PagesText(pages), ask);
+      LlmAnswer answer = llm->ExtractFields(t, PagesText(pages), ask, also);
       result.llm_model = answer.model;
+      for (auto& [key, value] : answer.key_values) {
+        KeyValuePair pair;
+        pair.key = std::move(key);
+        pair.value = std::move(value);
+        pair.confidence = 0.8;
+        result.key_values.push_back(std::move(pair));
+      }
       for (ExtractedField& f : result.fields) {
         auto it = answer.values.find(f.name);
         if (it == answer.values.end() || !it->second || it->second->empty()) continue;

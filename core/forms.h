@@ -8,6 +8,7 @@
 // without a valid value are listed as missing.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,11 +41,13 @@ struct FormExtraction {
 };
 
 // Runs the engine over the pages. `llm` may be null: then `llm` is refused with
-// Error(kUnprocessable) and `auto` runs the rules alone. Errors of the LLM endpoint
+// InvalidOption("engine") and `auto` runs the rules alone. Errors of the LLM endpoint
 // propagate for `llm` (Error(kUpstreamFailed)); for `auto` they leave the rules' result and
-// are noted in the log.
-FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
-                           ExtractEngine engine, LlmClient* llm);
+// are noted in the log. The LLM is not waited for past `deadline`. With `llm`, a template's
+// key -> value pairs are the model's too (without boxes); `auto` keeps the layout's.
+FormExtraction ExtractForm(
+    const Template& t, const std::vector<OcrPage>& pages, ExtractEngine engine, LlmClient* llm,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 // The response body: {"document_type","template_version","ab_candidate","engine",
 // "fields":{name:{"value","normalised","currency"?,"confidence","box","page","engine","valid",

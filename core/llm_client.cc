@@ -150,12 +150,17 @@ LlmClient::LlmClient(LlmOptions options) : options_(std::move(options)) {
 LlmClient::~LlmClient() = default;
 
 std::string BuildChatRequest(const Template& t, const std::string& model,
-                             const std::string& ocr_text, const std::vector<std::string>& fields) {
-  const std::string system =
-      t.prompt +
-      "\n\nAnswer with one JSON object and nothing else. Its members are these "
-      "fields (null when the document does not show one):\n" +
-      FieldList(t, fields);
+                             const std::string& ocr_text, const std::vector<std::string>& fields,
+                             bool key_values) {
+  std::string system = t.prompt +
+                       "\n\nAnswer with one JSON object and nothing else. Its members are these "
+                       "fields (null when the document does not show one):\n" +
+                       FieldList(t, fields);
+  if (key_values) {
+    system +=
+        "- key_values: an array of {\"key\": \"...\", \"value\": \"...\"} objects, one per "
+        "filled-in field of the document, key and value as printed\n";
+  }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -188,7 +193,8 @@ std::string BuildChatRequest(const Template& t, const std::string& model,
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-LlmAnswer ParseChatResponse(const std::string& body, const std::vector<std::string>& fields) {
+LlmAnswer ParseChatResponse(const std::string& body, const std::vector<std::string>& fields,
+                            bool key_values) {
   auto bad = [](const std::string& why) {
     return Error(ErrorCode::kUpstreamFailed, "the LLM endpoint gave an unusable answer: " + why);
   };
@@ -230,25 +236,46 @@ LlmAnswer ParseChatResponse(const std::string& body, const std::vector<std::stri
       throw bad("field \"" + name + "\" is neither a string, a number nor null");
     }
   }
+  if (key_values && values.HasMember("key_values") && !values["key_values"].IsNull()) {
+    const auto& pairs = values["key_values"];
+    if (!pairs.IsArray()) throw bad("key_values is not an array");
+    for (const auto& pair : pairs.GetArray()) {
+      if (!pair.IsObject() || !pair.HasMember("key") || !pair["key"].IsString() ||
+          !pair.HasMember("value") || !pair["value"].IsString()) {
+        throw bad("a key_values item is not a {\"key\", \"value\"} object of strings");
+      }
+      answer.key_values.emplace_back(
+          std::string(pair["key"].GetString(), pair["key"].GetStringLength()),
+          std::string(pair["value"].GetString(), pair["value"].GetStringLength()));
+    }
+  }
   return answer;
 }
 
 LlmAnswer LlmClient::ExtractFields(const Template& t, const std::string& ocr_text,
-                                   const std::vector<std::string>& fields) {
+                                   const std::vector<std::string>& fields, const LlmAsk& ask) {
   if (options_.endpoint.empty()) {
     throw Error(ErrorCode::kUnprocessable, "no LLM endpoint is configured (llm.endpoint)");
   }
   const std::vector<std::string> wanted = Wanted(t, fields);
   const std::string model = t.model.empty() ? options_.model : t.model;
   const std::string url = CompletionsUrl(options_.endpoint);
-  const std::string body = BuildChatRequest(t, model, ocr_text, wanted);
+  const std::string body = BuildChatRequest(t, model, ocr_text, wanted, ask.key_values);
   const auto start = std::chrono::steady_clock::now();
-  std::string last;
+  auto ms_left = [&ask] {
+    const auto left = ask.deadline - std::chrono::steady_clock::now();
+    return std::max<int64_t>(0,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+  };
+  std::string last = "no time left for the request";
   int delay_ms = options_.backoff_ms;
   for (int attempt = 1; attempt <= options_.max_retries + 1; ++attempt) {
-    Attempt a = Post(options_, url, body);
+    LlmOptions bounded = options_;
+    bounded.timeout_ms = static_cast<int>(std::min<int64_t>(options_.timeout_ms, ms_left()));
+    if (bounded.timeout_ms <= 0) break;
+    Attempt a = Post(bounded, url, body);
     if (a.status == 200) {
-      LlmAnswer answer = ParseChatResponse(a.body, wanted);
+      LlmAnswer answer = ParseChatResponse(a.body, wanted, ask.key_values);
       if (answer.model.empty()) answer.model = model;
       answer.attempts = attempt;
       answer.latency_ms =
@@ -258,13 +285,17 @@ LlmAnswer LlmClient::ExtractFields(const Template& t, const std::string& ocr_tex
     }
     const bool retryable = a.status == 0 || a.status == 429 || a.status >= 500;
     last = a.status == 0
-               ? (a.timed_out ? "timed out after " + std::to_string(options_.timeout_ms) + " ms"
+               ? (a.timed_out ? "timed out after " + std::to_string(bounded.timeout_ms) + " ms"
                               : a.error)
                : "HTTP " + std::to_string(a.status);
     LogWarning("llm " + url + " attempt " + std::to_string(attempt) + ": " + last);
     if (!retryable || attempt > options_.max_retries) break;
     int wait = delay_ms;
     if (a.retry_after_s >= 0) wait = std::max(wait, std::min(a.retry_after_s, 10) * 1000);
+    if (wait >= ms_left()) {
+      last += "; no time left to retry";
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(wait));
     delay_ms *= 2;
   }

@@ -15,9 +15,11 @@
 // value is ever written to the log (they may be sensitive).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/template.h"
@@ -39,9 +41,20 @@ struct LlmOptions {
 // when that file cannot be read.
 LlmOptions LlmOptionsFrom(const LlmConfig& config);
 
+// What a request asks beyond field values, and by when it must be answered.
+struct LlmAsk {
+  // Also ask for every key -> value pair the page shows (templates with key_values).
+  bool key_values = false;
+  // No attempt runs, and no back-off waits, past this point; each attempt's timeout is cut
+  // to the time left. The forms handler sets it from server.request_timeout_s.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
 struct LlmAnswer {
   // Field name -> value as the model gave it (numbers as their JSON text); nullopt = null.
   std::map<std::string, std::optional<std::string>> values;
+  // The page's key -> value pairs, when asked for (LlmAsk::key_values), as the model gave them.
+  std::vector<std::pair<std::string, std::string>> key_values;
   std::string model;  // the model that answered (from the response, else the one asked)
   int attempts = 0;
   double latency_ms = 0;
@@ -54,9 +67,10 @@ class LlmClient {
   LlmClient(const LlmClient&) = delete;
   LlmClient& operator=(const LlmClient&) = delete;
 
-  // Asks for `fields` (names of fields of `t`; empty = all) in `ocr_text`.
+  // Asks for `fields` (names of fields of `t`; empty = all) in `ocr_text`. Throws
+  // Error(kUpstreamFailed) also when `ask.deadline` passes first.
   LlmAnswer ExtractFields(const Template& t, const std::string& ocr_text,
-                          const std::vector<std::string>& fields);
+                          const std::vector<std::string>& fields, const LlmAsk& ask = {});
 
   const LlmOptions& options() const { return options_; }
 
@@ -66,11 +80,14 @@ class LlmClient {
 
 // The chat completions request body for a template (exposed for tests).
 std::string BuildChatRequest(const Template& t, const std::string& model,
-                             const std::string& ocr_text, const std::vector<std::string>& fields);
+                             const std::string& ocr_text, const std::vector<std::string>& fields,
+                             bool key_values = false);
 
-// Parses a chat completions response body into field values for `fields`. Throws
+// Parses a chat completions response body into field values for `fields` (and, with
+// key_values, the member key_values: an array of {"key", "value"} strings). Throws
 // Error(kUpstreamFailed) when it is not a completion whose content is a JSON object of
-// strings, numbers and nulls for those fields.
-LlmAnswer ParseChatResponse(const std::string& body, const std::vector<std::string>& fields);
+// strings, numbers and nulls for those fields (and such an array, when present).
+LlmAnswer ParseChatResponse(const std::string& body, const std::vector<std::string>& fields,
+                            bool key_values = false);
 
 }  // namespace scanline

@@ -73,7 +73,14 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
     }
   }
   if (type.empty()) throw InvalidOption("document_type", "is required");
+  if (engine == ExtractEngine::kLlm && context.services.llm == nullptr) {
+    // Said before the image is read: no recognition for a request that cannot be answered.
+    throw InvalidOption("engine", "llm needs an LLM endpoint (llm.endpoint), none is configured");
+  }
   context.log.document_type = type;
+  // The LLM must answer before the master's hard limit ends the worker (and the answer with it).
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config.server.request_timeout_s * 900);
 
   const RequestBody body = ExtractRequestBody(request);
   context.log.image_bytes = static_cast<int64_t>(body.image.size());
@@ -92,7 +99,7 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
       RecognizeDocument(Engines(context), body.image, ImageLimitsFrom(config.limits), options);
   LogDocument(context, document);
 
-  FormExtraction result = ExtractForm(t, document.pages, engine, context.services.llm);
+  FormExtraction result = ExtractForm(t, document.pages, engine, context.services.llm, deadline);
   result.ab_candidate = resolved.candidate;
   for (const auto& timing : result.timings) context.log.stages.push_back(timing);
   context.log.confidence = result.mean_confidence * 100;

@@ -37,6 +37,9 @@ int RunExtract(const ExtractFlags& flags) {
   std::unique_ptr<OcrEngines> engines;
   try {
     engine = ParseEngine(flags.engine);
+    if (engine == ExtractEngine::kLlm && config.llm.endpoint.empty()) {
+      throw InvalidOption("engine", "llm needs an LLM endpoint (llm.endpoint), none is configured");
+    }
     if (!flags.template_file.empty()) {
       t = LoadTemplateFile(flags.template_file);
     } else {

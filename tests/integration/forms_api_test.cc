@@ -170,6 +170,10 @@ TEST_F(FormsApiTest, EnforcesScopesAndAnswersBadInputWithProblems) {
   ExpectProblem(Extract("document_type=Receipt!"), 400, "invalid_option");
   ExpectProblem(Extract("document_type=receipt&engine=magic"), 400, "invalid_option");
   ExpectProblem(Extract("document_type=receipt&engine=llm"), 400, "invalid_option");
+  // ... said before the body is read: no recognition for a request that cannot be answered.
+  ExpectProblem(SignedHttp("POST", Url("/v1/forms/extract?document_type=receipt&engine=llm"),
+                           *forms_, "not an image", {"Content-Type: image/jpeg"}),
+                400, "invalid_option");
   // An option the handler does not know is refused and named: a misspelt `mask` must not
   // return the values unmasked. A profile in the query string (access logs) is refused.
   HttpResponse misspelt = Extract("document_type=receipt&masked=true");

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/forms.h"
 #include "core/template.h"
+#include "tests/error_code.h"
 
 namespace scanline {
 namespace {
@@ -232,6 +233,58 @@ TEST(LlmClientTest, TimesOutWithinTheConfiguredBudget) {
     EXPECT_NE(std::string(e.detail()).find("timed out"), std::string::npos);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1200));
+}
+
+TEST(LlmClientTest, StopsAtTheDeadlineWhateverTheTimeoutAndRetries) {
+  FakeOpenAi server;
+  server.Push({200, Completion(R"({"total":"1.00"})"), 1500});
+  server.Push({503, "{}"});
+  server.Push({503, "{}"});
+  LlmOptions o = Options(server);
+  o.timeout_ms = 20000;
+  o.max_retries = 5;
+  LlmClient client(o);
+  LlmAsk ask;
+  ask.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    client.ExtractFields(Receipt(), "x", {}, ask);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUpstreamFailed);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  EXPECT_EQ(server.requests().size(), 1u);  // no retry started past the deadline
+}
+
+TEST(LlmClientTest, AsksForAndReadsKeyValuePairsForAnLlmOnlyForm) {
+  const Template form = ParseTemplate(R"({"document_type":"generic_form","key_values":true,
+    "prompt":"Read the form.","fields":[]})");
+  FakeOpenAi server;
+  server.Push({200, Completion(R"({"key_values":[{"key":"Name","value":"Ann Lee"},)"
+                               R"({"key":"Date","value":"1 May 2024"}]})")});
+  server.Push({200, Completion(R"({"key_values":[{"key":"Name","value":3}]})")});
+  LlmClient client(Options(server));
+  OcrPage page;
+  OcrBlock block;
+  OcrLine line;
+  line.text = "Name: Ann Lee";
+  line.box = {10, 10, 200, 20};
+  line.words = {{"Name:", 90, {10, 10, 60, 20}},
+                {"Ann", 90, {80, 10, 40, 20}},
+                {"Lee", 90, {130, 10, 40, 20}}};
+  block.lines.push_back(line);
+  page.blocks.push_back(block);
+  FormExtraction r = ExtractForm(form, {page}, ExtractEngine::kLlm, &client);
+  ASSERT_EQ(r.key_values.size(), 2u);
+  EXPECT_EQ(r.key_values[0].key, "Name");
+  EXPECT_EQ(r.key_values[0].value, "Ann Lee");
+  EXPECT_EQ(r.key_values[1].value, "1 May 2024");
+  const std::string req = server.requests().at(0);
+  EXPECT_NE(req.find("key_values"), std::string::npos);
+  // A pair that is not two strings is a bad answer.
+  EXPECT_EQ(CodeOf([&] { ExtractForm(form, {page}, ExtractEngine::kLlm, &client); }),
+            ErrorCode::kUpstreamFailed);
 }
 
 TEST(LlmClientTest, AutoAsksOnlyForFieldsTheRulesMissedAndKeepsTheirValues) {
