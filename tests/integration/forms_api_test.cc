@@ -49,14 +49,14 @@ class FormsApiTest : public ::testing::Test {
     delete service_;
   }
   static std::string Url(const std::string& path) { return service_->base_url() + path; }
-  // Every request gets a distinct signed header (ignored by the service): two identical
-  // requests signed in the same second would carry the same signature, and the second would
-  // be a replay.
+  // Every request gets a distinct signed header (x-amz-*, so that it is signed; ignored by the
+  // service): two identical requests signed in the same second would carry the same
+  // signature, and the second would be a replay.
   static HttpResponse SignedHttp(const std::string& method, const std::string& url,
                                  const ApiKey& key, const std::string& body = "",
                                  std::vector<std::string> headers = {}) {
     static int n = 0;
-    headers.push_back("X-Test-Request: " + std::to_string(++n));
+    headers.push_back("X-Amz-Meta-Test-Request: " + std::to_string(++n));
     return scanline::testing::SignedHttp(method, url, key, body, headers);
   }
   static HttpResponse Extract(const std::string& query) {

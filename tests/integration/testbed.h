@@ -177,7 +177,8 @@ HttpResponse Http(const std::string& method, const std::string& url, const std::
 
 // The same request signed with AWS Signature Version 4 (service "scanline", `region`) by
 // core/sigv4's client side, as a SigV4 library would: signs host (with the port), x-amz-date,
-// x-amz-content-sha256 and every header in `headers`. A POST with a body and no Content-Type
+// x-amz-content-sha256 and those of `headers` SigV4 wants signed when present (content-type,
+// content-md5, x-amz-*); the others are sent unsigned. A POST with a body and no Content-Type
 // in `headers` is sent as application/octet-stream (signed), since curl would otherwise add
 // an unsigned one. `now_unix_s` 0 = the current time.
 HttpResponse SignedHttp(const std::string& method, const std::string& url, const ApiKey& key,
