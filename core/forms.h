@@ -8,17 +8,20 @@
 // without a valid value are listed as missing.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/image.h"
 #include "core/ocr.h"
 #include "core/rule_engine.h"
 #include "core/template.h"
 
 namespace scanline {
 
-class LlmClient;  // core/llm_client.h
+class LlmClient;   // core/llm_client.h
+class OcrEngines;  // core/ocr.h
 
 enum class ExtractEngine { kRules, kLlm, kAuto };
 // "rules", "llm", "auto".
@@ -39,12 +42,26 @@ struct FormExtraction {
   std::vector<StageTiming> timings;  // "rules", "llm" (ms)
 };
 
-// Runs the engine over the pages. `llm` may be null: then `llm` is refused with
+// What a second reading of lines needs (core/line_reread.h): the decoded pages the OCR was
+// made from and the engines to read with.
+struct SecondReading {
+  OcrEngines* engines = nullptr;
+  std::vector<Image> images;  // the pages, in the order and pixels of the OCR
+  // Lines are not begun after this moment (steady clock); max() = no limit.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+// Runs the engine over the pages. With `second` (engines and images given), the rules run
+// twice when a field sets rules.reread: the lines the first run took that field's value from
+// (also a value withheld for low confidence) are read again (RereadLines), and the rules run
+// again over the pages with those readings; timings then hold "reread" (the second reading
+// and the second run). `llm` may be null: then `llm` is refused with
 // Error(kUnprocessable) and `auto` runs the rules alone. Errors of the LLM endpoint
 // propagate for `llm` (Error(kUpstreamFailed)); for `auto` they leave the rules' result and
 // are noted in the log.
 FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
-                           ExtractEngine engine, LlmClient* llm);
+                           ExtractEngine engine, LlmClient* llm,
+                           const SecondReading* second = nullptr);
 
 // The response body: {"document_type","template_version","ab_candidate","engine",
 // "fields":{name:{"value","normalised","currency"?,"confidence","box","page","engine","valid",

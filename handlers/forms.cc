@@ -83,11 +83,17 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
 
   OcrOptions options = FormOcrOptions(t, config.ocr);
   options.deadline_ms = config.ocr.max_deadline_ms;
+  const auto ocr_start = std::chrono::steady_clock::now();
   const OcrDocument document =
       RecognizeDocument(Engines(context), body.image, ImageLimitsFrom(config.limits), options);
   LogDocument(context, document);
 
-  FormExtraction result = ExtractForm(t, document.pages, engine, context.services.llm);
+  // A second reading of doubtful lines only within what is left of the OCR's deadline.
+  SecondReading second{&Engines(context), document.images};
+  if (options.deadline_ms > 0) {
+    second.deadline = ocr_start + std::chrono::milliseconds(options.deadline_ms);
+  }
+  FormExtraction result = ExtractForm(t, document.pages, engine, context.services.llm, &second);
   result.ab_candidate = resolved.candidate;
   for (const auto& timing : result.timings) context.log.stages.push_back(timing);
   context.log.confidence = result.mean_confidence * 100;
