@@ -67,9 +67,9 @@ std::string PagesText(const std::vector<OcrPage>& pages) {
   return out;
 }
 
-FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& first_pages,
+FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
                            ExtractEngine engine, LlmClient* llm, const SecondReading* second) {
-  const std::vector<OcrPage>* pages_read = &first_pages;
+  const std::vector<OcrPage>* pages_read = &pages;
   std::vector<OcrPage> reread_pages;
   FormExtraction result;
   result.document_type = t.document_type;
@@ -80,7 +80,7 @@ FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& first_
   }
   if (engine != ExtractEngine::kLlm) {
     const auto start = std::chrono::steady_clock::now();
-    RuleExtraction rules = ExtractWithRules(t, first_pages);
+    RuleExtraction rules = ExtractWithRules(t, pages);
     result.timings.push_back({"rules", MsSince(start)});
     std::vector<LineRef> lines;
     if (second != nullptr && second->engines != nullptr) {
@@ -93,7 +93,7 @@ FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& first_
     }
     if (!lines.empty()) {
       const auto reread_start = std::chrono::steady_clock::now();
-      reread_pages = first_pages;
+      reread_pages = pages;
       LineRereadOptions options;
       options.lang = t.ocr_lang;
       options.deadline = second->deadline;

@@ -39,7 +39,7 @@ struct FormExtraction {
   std::vector<std::string> missing_required;
   std::string llm_model;             // when the model was asked
   double mean_confidence = 0;        // over found fields, 0..1
-  std::vector<StageTiming> timings;  // "rules", "llm" (ms)
+  std::vector<StageTiming> timings;  // "rules", "reread", "llm" (ms)
 };
 
 // What a second reading of lines needs (core/line_reread.h): the decoded pages the OCR was

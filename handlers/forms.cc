@@ -88,7 +88,7 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
       RecognizeDocument(Engines(context), body.image, ImageLimitsFrom(config.limits), options);
   LogDocument(context, document);
 
-  // A second reading of doubtful lines only within what is left of the OCR's deadline.
+  // The second reading of lines (fields with rules.reread) within the OCR's deadline.
   SecondReading second{&Engines(context), document.images};
   if (options.deadline_ms > 0) {
     second.deadline = ocr_start + std::chrono::milliseconds(options.deadline_ms);
