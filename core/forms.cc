@@ -12,6 +12,7 @@
 #include "core/detail/json_write.h"
 #include "core/error.h"
 #include "core/label_match.h"
+#include "core/line_reread.h"
 #include "core/llm_client.h"
 #include "core/log.h"
 #include "core/ocr_options.h"
@@ -67,8 +68,10 @@ std::string PagesText(const std::vector<OcrPage>& pages) {
 }
 
 FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
-                           ExtractEngine engine, LlmClient* llm,
-                           std::chrono::steady_clock::time_point deadline) {
+                           ExtractEngine engine, LlmClient* llm, const SecondReading* second,
+                           std::chrono::steady_clock::time_point llm_deadline) {
+  const std::vector<OcrPage>* pages_read = &pages;
+  std::vector<OcrPage> reread_pages;
   FormExtraction result;
   result.document_type = t.document_type;
   result.template_version = t.version;
@@ -79,9 +82,31 @@ FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
   if (engine != ExtractEngine::kLlm) {
     const auto start = std::chrono::steady_clock::now();
     RuleExtraction rules = ExtractWithRules(t, pages);
+    result.timings.push_back({"rules", MsSince(start)});
+    std::vector<LineRef> lines;
+    if (second != nullptr && second->engines != nullptr) {
+      for (size_t i = 0; i < t.fields.size() && i < rules.fields.size(); ++i) {
+        if (!t.fields[i].hints.reread) continue;
+        for (const PixelBox& box : rules.fields[i].source_lines) {
+          lines.push_back({rules.fields[i].page, box});
+        }
+      }
+    }
+    if (!lines.empty()) {
+      const auto reread_start = std::chrono::steady_clock::now();
+      reread_pages = pages;
+      LineRereadOptions options;
+      options.lang = t.ocr_lang;
+      options.deadline = second->deadline;
+      if (RereadLines(*second->engines, second->images, lines, options, reread_pages).replaced >
+          0) {
+        rules = ExtractWithRules(t, reread_pages);
+        pages_read = &reread_pages;
+      }
+      result.timings.push_back({"reread", MsSince(reread_start)});
+    }
     result.fields = std::move(rules.fields);
     result.key_values = std::move(rules.key_values);
-    result.timings.push_back({"rules", MsSince(start)});
   } else {
     for (const FieldSpec& f : t.fields) {
       ExtractedField e;
@@ -96,11 +121,11 @@ FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
   }
   LlmAsk also;
   also.key_values = engine == ExtractEngine::kLlm && t.key_values;
-  also.deadline = deadline;
+  also.deadline = llm_deadline;
   if (engine != ExtractEngine::kRules && llm != nullptr && (!ask.empty() || also.key_values)) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      LlmAnswer answer = llm->ExtractFields(t, PagesText(pages), ask, also);
+      LlmAnswer answer = llm->ExtractFields(t, PagesText(*pages_read), ask, also);
       result.llm_model = answer.model;
       for (auto& [key, value] : answer.key_values) {
         KeyValuePair pair;

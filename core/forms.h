@@ -13,13 +13,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/image.h"
 #include "core/ocr.h"
 #include "core/rule_engine.h"
 #include "core/template.h"
 
 namespace scanline {
 
-class LlmClient;  // core/llm_client.h
+class LlmClient;   // core/llm_client.h
+class OcrEngines;  // core/ocr.h
 
 enum class ExtractEngine { kRules, kLlm, kAuto };
 // "rules", "llm", "auto".
@@ -37,17 +39,32 @@ struct FormExtraction {
   std::vector<std::string> missing_required;
   std::string llm_model;             // when the model was asked
   double mean_confidence = 0;        // over found fields, 0..1
-  std::vector<StageTiming> timings;  // "rules", "llm" (ms)
+  std::vector<StageTiming> timings;  // "rules", "reread", "llm" (ms)
 };
 
-// Runs the engine over the pages. `llm` may be null: then `llm` is refused with
-// InvalidOption("engine") and `auto` runs the rules alone. Errors of the LLM endpoint
-// propagate for `llm` (Error(kUpstreamFailed)); for `auto` they leave the rules' result and
-// are noted in the log. The LLM is not waited for past `deadline`. With `llm`, a template's
-// key -> value pairs are the model's too (without boxes); `auto` keeps the layout's.
-FormExtraction ExtractForm(
-    const Template& t, const std::vector<OcrPage>& pages, ExtractEngine engine, LlmClient* llm,
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+// What a second reading of lines needs (core/line_reread.h): the decoded pages the OCR was
+// made from and the engines to read with.
+struct SecondReading {
+  OcrEngines* engines = nullptr;
+  std::vector<Image> images;  // the pages, in the order and pixels of the OCR
+  // Lines are not begun after this moment (steady clock); max() = no limit.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+// Runs the engine over the pages. With `second` (engines and images given), the rules run
+// twice when a field sets rules.reread: the lines the first run took that field's value from
+// (also a value withheld for low confidence) are read again (RereadLines), and the rules run
+// again over the pages with those readings; timings then hold "reread" (the second reading
+// and the second run). `llm` may be null: then `llm` is refused with InvalidOption("engine")
+// and `auto` runs the rules alone. Errors of the LLM endpoint propagate for `llm`
+// (Error(kUpstreamFailed)); for `auto` they leave the rules' result and are noted in the log.
+// The LLM is not waited for past `llm_deadline`. With `llm`, a template's key -> value pairs
+// are the model's too (without boxes); `auto` keeps the layout's.
+FormExtraction ExtractForm(const Template& t, const std::vector<OcrPage>& pages,
+                           ExtractEngine engine, LlmClient* llm,
+                           const SecondReading* second = nullptr,
+                           std::chrono::steady_clock::time_point llm_deadline =
+                               std::chrono::steady_clock::time_point::max());
 
 // The response body: {"document_type","template_version","ab_candidate","engine",
 // "fields":{name:{"value","normalised","currency"?,"confidence","box","page","engine","valid",

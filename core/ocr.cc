@@ -607,6 +607,7 @@ OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
     }
     doc.pages.push_back(std::move(page));
   }
+  doc.images = std::move(pages);
   doc.timings = {{"decode", decode_ms},
                  {"preprocess", preprocess_ms},
                  {"recognise", recognise_ms},

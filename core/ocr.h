@@ -172,6 +172,7 @@ struct OcrDocument {
   int64_t bytes = 0;
   std::vector<OcrPage> pages;
   std::vector<StageTiming> timings;  // "decode", "preprocess", "recognise", "total" (ms)
+  std::vector<Image> images;         // the decoded pages (shared pixels), for a second look
 };
 
 // Decodes (core/image.h, with its limits and errors), then recognises every page within one

@@ -62,7 +62,8 @@ struct Candidate {
   double score = 0;
   std::string label;
   TypedValue value;
-  float word_confidence = 100;  // the least OCR confidence of the words read for the value
+  float word_confidence = 100;       // the least OCR confidence of the words read for the value
+  std::vector<PixelBox> line_boxes;  // of the lines the value was read from
 };
 
 struct Match {
@@ -541,6 +542,7 @@ class FieldFinder {
       Candidate c;
       c.raw = TrimPunctuation(WithoutRegistration(text));
       c.word_confidence = WordConfidence(used, c.raw);
+      for (const TextLine* l : used) c.line_boxes.push_back(l->box);
       c.box = box;
       c.page = line.page;
       c.line = line.index;
@@ -775,6 +777,7 @@ class FieldFinder {
     c.page = taken.front()->page;
     c.line = taken.front()->index;
     c.word_confidence = WordConfidence(taken, c.raw);
+    for (const TextLine* l : taken) c.line_boxes.push_back(l->box);
     c.score = 0.9 * Validated(c, f);
     out.push_back(std::move(c));
     return out;
@@ -788,6 +791,7 @@ class FieldFinder {
     if (f.rules.type == FieldType::kMoney) RepairAmount(c.raw, f.rules.currency);
     if (f.rules.type == FieldType::kDate) RepairNumericDate(c.raw);
     c.box = BoxOf(line, m.begin, m.end);
+    c.line_boxes = {line.box};
     for (const LineToken& t : line.tokens) {
       if (t.end > m.begin && t.begin < m.end)
         c.word_confidence = std::min(c.word_confidence, t.confidence);
@@ -1164,6 +1168,8 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
     if (pick == nullptr) continue;
     // The line still places the fields after it (an address under a doubtful name).
     line_of[f.name] = pick->line;
+    out.page = pick->page;
+    out.source_lines = pick->line_boxes;
     if (pick->word_confidence < static_cast<float>(f.hints.min_word_confidence)) continue;
     out.found = true;
     out.value = pick->value;

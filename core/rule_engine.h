@@ -48,6 +48,9 @@ struct ExtractedField {
   int page = 0;
   std::string engine;  // "rules" or "llm"
   std::string label;   // the label the value was found by, if any
+  // The boxes of the OCR lines (on `page`) the value was read from, also when the value was
+  // withheld for a word read below min_word_confidence; empty when no line held a value.
+  std::vector<PixelBox> source_lines;
 };
 
 struct KeyValuePair {

@@ -197,7 +197,7 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
     Reader hr(*rules, r.Path("rules"));
     hr.Only({"locate", "labels", "exclude_labels", "value_pattern", "position", "region",
              "keywords", "max_lines", "prefer", "after", "mrz_element", "checks", "step_cents",
-             "min_word_confidence"});
+             "min_word_confidence", "reread"});
     RuleHints& h = f.hints;
     h.locate = ParseEnum(hr.Path("locate"), hr.String("locate", "label", 32),
                          {LocateStrategy::kLabel, LocateStrategy::kPattern, LocateStrategy::kHeader,
@@ -238,6 +238,7 @@ FieldSpec ParseField(const rapidjson::Value& v, const std::string& path) {
     }
     h.step_cents = hr.Int("step_cents", 0, 0, 100000);
     h.min_word_confidence = hr.Int("min_word_confidence", 0, 0, 100);
+    h.reread = hr.Bool("reread", false);
     static const std::set<std::string> kMrzElements = {
         "zone",        "document_code",   "issuing_state", "surname",
         "given_names", "document_number", "nationality",   "birth_date",
@@ -368,6 +369,10 @@ void WriteTemplate(W& w, const Template& t) {
     if (h.min_word_confidence) {
       w.Key("min_word_confidence");
       w.Int(h.min_word_confidence);
+    }
+    if (h.reread) {
+      w.Key("reread");
+      w.Bool(true);
     }
     w.EndObject();
     w.EndObject();
@@ -515,7 +520,8 @@ bool operator==(const RuleHints& a, const RuleHints& b) {
          a.value_pattern == b.value_pattern && a.positions == b.positions && a.region == b.region &&
          a.keywords == b.keywords && a.max_lines == b.max_lines && a.prefer == b.prefer &&
          a.after == b.after && a.mrz_element == b.mrz_element && a.checks == b.checks &&
-         a.step_cents == b.step_cents && a.min_word_confidence == b.min_word_confidence;
+         a.step_cents == b.step_cents && a.min_word_confidence == b.min_word_confidence &&
+         a.reread == b.reread;
 }
 
 bool operator==(const FieldSpec& a, const FieldSpec& b) {

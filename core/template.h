@@ -74,6 +74,9 @@ struct RuleHints {
   // A value with a word OCR read with less confidence than this (0..100) is likely misread
   // and is not returned: the field is missing (and `auto` asks the LLM for it). 0 = any.
   int min_word_confidence = 0;
+  // Read the lines the value came from a second time from the image (core/line_reread.h)
+  // when the extraction has it: for names and addresses in small print.
+  bool reread = false;
 };
 
 struct FieldSpec {

@@ -95,11 +95,18 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
 
   OcrOptions options = FormOcrOptions(t, config.ocr);
   options.deadline_ms = config.ocr.max_deadline_ms;
+  const auto ocr_start = std::chrono::steady_clock::now();
   const OcrDocument document =
       RecognizeDocument(Engines(context), body.image, ImageLimitsFrom(config.limits), options);
   LogDocument(context, document);
 
-  FormExtraction result = ExtractForm(t, document.pages, engine, context.services.llm, deadline);
+  // The second reading of lines (fields with rules.reread) within the OCR's deadline.
+  SecondReading second{&Engines(context), document.images};
+  if (options.deadline_ms > 0) {
+    second.deadline = ocr_start + std::chrono::milliseconds(options.deadline_ms);
+  }
+  FormExtraction result =
+      ExtractForm(t, document.pages, engine, context.services.llm, &second, deadline);
   result.ab_candidate = resolved.candidate;
   for (const auto& timing : result.timings) context.log.stages.push_back(timing);
   context.log.confidence = result.mean_confidence * 100;

@@ -65,7 +65,8 @@ int RunExtract(const ExtractFlags& flags) {
     }
     try {
       OcrDocument doc = RecognizeDocument(*engines, bytes, ImageLimitsFrom(config.limits), options);
-      FormExtraction r = ExtractForm(t, doc.pages, engine, llm.get());
+      const SecondReading second{engines.get(), doc.images};
+      FormExtraction r = ExtractForm(t, doc.pages, engine, llm.get(), &second);
       std::string json = FormExtractionToJson(r, t, flags.mask);
       if (flags.files.size() > 1) json = "{\"file\":\"" + JsonEscape(file) + "\"," + json.substr(1);
       std::cout << json << "\n";

@@ -10,6 +10,7 @@
 //   import FILE                the reverse
 //   eval --type T --data DIR   per-field precision, recall and F1 on a labelled folder
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -83,24 +84,35 @@ void RunEval(const EvalFlags& flags) {
   std::map<std::string, std::vector<OcrPage>> cache;
   if (!flags.ocr_cache.empty()) cache = ReadOcrJsonLines(flags.ocr_cache);
   std::unique_ptr<OcrEngines> engines;
+  auto warm_engines = [&]() -> OcrEngines& {
+    if (!engines) {
+      OcrConfig oc = config.ocr;
+      oc.preload_langs = "";
+      engines = MakeOcrEngines(oc);
+    }
+    return *engines;
+  };
+  // Fields with rules.reread have their lines read again from the image, as the service does.
+  const bool reread = std::any_of(t.fields.begin(), t.fields.end(),
+                                  [](const FieldSpec& f) { return f.hints.reread; });
   EvalReport report;
   for (const auto& [image, key] : docs) {
     const std::string name = std::filesystem::path(image).filename().string();
     std::vector<OcrPage> pages;
+    SecondReading second;
     if (auto it = cache.find(name); it != cache.end()) {
       pages = it->second;
+      if (reread) second.images = DecodeImage(ReadAll(image), ImageLimitsFrom(config.limits));
     } else {
-      if (!engines) {
-        OcrConfig oc = config.ocr;
-        oc.preload_langs = "";
-        engines = MakeOcrEngines(oc);
-      }
       OcrOptions options = FormOcrOptions(t, config.ocr);
       options.deadline_ms = 0;
-      pages = RecognizeDocument(*engines, ReadAll(image), ImageLimitsFrom(config.limits), options)
-                  .pages;
+      OcrDocument doc = RecognizeDocument(warm_engines(), ReadAll(image),
+                                          ImageLimitsFrom(config.limits), options);
+      pages = std::move(doc.pages);
+      second.images = std::move(doc.images);
     }
-    RuleExtraction r = ExtractWithRules(t, pages);
+    if (reread) second.engines = &warm_engines();
+    const FormExtraction r = ExtractForm(t, pages, ExtractEngine::kRules, nullptr, &second);
     std::vector<std::string> mismatches;
     ScoreDocument(r.fields, ReadFieldLabels(key), report, &mismatches);
     if (flags.verbose) {

@@ -105,6 +105,12 @@ TEST_F(FormsApiTest, ExtractsALabelledReceiptWithTheBuiltInTemplate) {
   EXPECT_TRUE(fields["total"]["valid"].GetBool());
   EXPECT_GT(fields["total"]["box"]["w"].GetInt(), 0);
   EXPECT_EQ(doc["missing_required"].Size(), 0u);
+  // The address comes out right through the second reading of its lines, which the service
+  // runs for the template's rules.reread fields (the page's OCR reads "PUTRA." for "PUTRA,").
+  EXPECT_TRUE(doc["timings_ms"].HasMember("reread")) << r.body;
+  ASSERT_TRUE(fields["address"]["found"].GetBool()) << r.body;
+  EXPECT_TRUE(SameFieldValue(fields["address"]["value"].GetString(), labels.at("address")))
+      << fields["address"]["value"].GetString();
 }
 
 TEST_F(FormsApiTest, ServesANewVersionAfterActivationAndTheOldOneAfterRollback) {

@@ -134,6 +134,42 @@ TEST_F(FormsImagesTest, ReadsAnIdCardMrzAndFlagsABadCheckDigit) {
   EXPECT_FALSE(Field(bad, "document_number").found && Field(bad, "document_number").value.valid);
 }
 
+TEST_F(FormsImagesTest, ASecondReadingMendsAMisreadNameWhereTheTemplateAsksForIt) {
+  const Image image = Render(700, 400,
+                             {
+                                 {"KEDAI BUKU MAJU SDN BHD", 60, 60, 26},
+                                 {"NO 12, JALAN MERANTI 3,", 120, 110, 24},
+                                 {"TAMAN SRI MUDA, 40400 SHAH ALAM", 80, 150, 24},
+                                 {"Date: 25/12/2018   Time: 10:15", 40, 220, 24},
+                                 {"TOTAL (RM)                       9.43", 40, 300, 24},
+                             });
+  std::vector<OcrPage> pages = Read(image);
+  OcrLine& name = pages[0].blocks[0].lines[0];
+  ASSERT_EQ(name.text, "KEDAI BUKU MAJU SDN BHD");
+  name.words[2].text = "MA1U";  // as OCR misreads small print, sure of itself
+  name.text = "KEDAI BUKU MA1U SDN BHD";
+  const Template t = Builtin("receipt");
+  FormExtraction first = ExtractForm(t, pages, ExtractEngine::kRules, nullptr);
+  EXPECT_EQ(Field(first, "company").value.raw, "KEDAI BUKU MA1U SDN BHD");
+
+  const SecondReading second{engines_, {image}};
+  FormExtraction r = ExtractForm(t, pages, ExtractEngine::kRules, nullptr, &second);
+  EXPECT_EQ(Field(r, "company").value.raw, "KEDAI BUKU MAJU SDN BHD");
+  EXPECT_EQ(Field(r, "date").value.raw, "25/12/2018");
+  EXPECT_EQ(Field(r, "total").value.raw, "9.43");
+  bool timed = false;
+  for (const StageTiming& s : r.timings) timed |= s.stage == "reread";
+  EXPECT_TRUE(timed);
+  EXPECT_EQ(pages[0].blocks[0].lines[0].text, "KEDAI BUKU MA1U SDN BHD");  // the caller's pages
+
+  // Without the hint the lines are not read again.
+  Template plain = t;
+  for (FieldSpec& f : plain.fields) f.hints.reread = false;
+  r = ExtractForm(plain, pages, ExtractEngine::kRules, nullptr, &second);
+  EXPECT_EQ(Field(r, "company").value.raw, "KEDAI BUKU MA1U SDN BHD");
+  for (const StageTiming& s : r.timings) EXPECT_NE(s.stage, "reread");
+}
+
 TEST_F(FormsImagesTest, ExtractsAReceiptsFields) {
   Image image = Render(700, 900,
                        {

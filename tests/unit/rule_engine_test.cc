@@ -248,6 +248,20 @@ TEST(WordConfidenceTest, AValueWithADoubtfulWordIsMissingButStillPlacesTheFields
   EXPECT_EQ(Get(r, "total").value.raw, "9.00");
 }
 
+TEST(WordConfidenceTest, AFieldNamesTheLinesItsValueCameFromEvenWhenWithheld) {
+  OcrPage page = Page({"BOOK TA .K (TAMAN DAYA) SDN BHD", "NO.53 JALAN SAGU 18,",
+                       "81100 JOHOR BAHRU, JOHOR", "TEL 07-123 4567", "TOTAL 9.00"});
+  page.blocks[0].lines[1].words[2].confidence = 40;  // "SAGU": the address is withheld
+  const RuleExtraction r = ExtractWithRules(Receipt(), {page});
+  const auto& lines = page.blocks[0].lines;
+  EXPECT_EQ(Get(r, "company").source_lines, std::vector<PixelBox>{lines[0].box});
+  EXPECT_FALSE(Get(r, "address").found);
+  EXPECT_EQ(Get(r, "address").source_lines, (std::vector<PixelBox>{lines[1].box, lines[2].box}));
+  EXPECT_EQ(Get(r, "address").page, 0);
+  EXPECT_EQ(Get(r, "total").source_lines, std::vector<PixelBox>{lines[4].box});
+  EXPECT_TRUE(Get(r, "tax").source_lines.empty());
+}
+
 TEST(DateRulesTest, TwoInvalidReadingsOfOneDateMakeAValidOne) {
   RuleExtraction r =
       ExtractWithRules(Receipt(), {Page({"CASTLE BLUE S/B", "Date : 36/03/2018 5:35 PM",

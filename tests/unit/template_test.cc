@@ -50,5 +50,24 @@ TEST(TemplateTest, TheBuiltInReceiptTemplateReadsOneUniformBlock) {
   EXPECT_EQ(FormOcrOptions(t, OcrConfig()).psm, 6);
 }
 
+TEST(TemplateTest, TheRereadHintRoundTripsAndIsSetForTheReceiptsNameAndAddress) {
+  Template t = ParseTemplate(
+      R"({"document_type": "note", "fields": [{"name": "title", "type": "text",
+          "rules": {"locate": "header", "reread": true}}, {"name": "body", "type": "text"}]})");
+  EXPECT_TRUE(t.fields[0].hints.reread);
+  EXPECT_FALSE(t.fields[1].hints.reread);
+  EXPECT_EQ(ParseTemplate(TemplateToJson(t)), t);
+  Template without = t;
+  without.fields[0].hints.reread = false;
+  EXPECT_FALSE(ParseTemplate(TemplateToJson(without)) == t);
+  EXPECT_THROW(ParseTemplate(R"({"document_type": "note", "fields": [{"name": "title",
+                   "type": "text", "rules": {"reread": "yes"}}]})"),
+               Error);
+  Template receipt = LoadTemplateFile(SCANLINE_SOURCE_DIR "/templates/receipt.json");
+  for (const FieldSpec& f : receipt.fields) {
+    EXPECT_EQ(f.hints.reread, f.name == "company" || f.name == "address") << f.name;
+  }
+}
+
 }  // namespace
 }  // namespace scanline
