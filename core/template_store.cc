@@ -59,10 +59,15 @@ void Insert(pqxx::work& tx, const Template& t, int version, bool is_default,
       t.document_type, version, t.prompt, Definition(t), is_default, std::string(created_by));
 }
 
-int NextVersion(pqxx::work& tx, const std::string& type) {
-  // Serialises concurrent creators of one type: the row lock of the type's newest version
-  // would not exist for a new type, so take a transaction-level advisory lock on its name.
+// Serialises the changes to one type's versions, activation and split: the row lock of the
+// type's newest version would not exist for a new type, so a transaction-level advisory lock
+// on its name. Without it two activations at once would both pass the one-active check.
+void LockType(pqxx::work& tx, const std::string& type) {
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('prompt_templates:' || $1))", type);
+}
+
+int NextVersion(pqxx::work& tx, const std::string& type) {
+  LockType(tx, type);
   return tx
       .exec_params1(
           "SELECT coalesce(max(version), 0) + 1 FROM prompt_templates"
@@ -332,6 +337,7 @@ void TemplateStore::Activate(std::string_view document_type, int version) {
   const std::string type(document_type);
   WithConnection(database_, [&](pqxx::connection& c) {
     pqxx::work tx(c);
+    LockType(tx, type);
     ActivateIn(tx, type, version, true);
     tx.commit();
   });
@@ -343,7 +349,7 @@ int TemplateStore::Rollback(std::string_view document_type) {
   const std::string type(document_type);
   const int version = WithConnection(database_, [&](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('prompt_templates:' || $1))", type);
+    LockType(tx, type);
     auto r = tx.exec_params(
         "SELECT id, version FROM prompt_template_activations"
         " WHERE document_type = $1 AND NOT rolled_back ORDER BY id DESC LIMIT 2",
@@ -369,6 +375,7 @@ void TemplateStore::SetSplit(std::string_view document_type, int candidate_versi
   if (percent < 0 || percent > 99) throw InvalidOption("percent", "must be from 0 to 99");
   WithConnection(database_, [&](pqxx::connection& c) {
     pqxx::work tx(c);
+    LockType(tx, type);
     if (percent == 0) {
       tx.exec_params("DELETE FROM prompt_template_splits WHERE document_type = $1", type);
     } else {
@@ -377,7 +384,7 @@ void TemplateStore::SetSplit(std::string_view document_type, int candidate_versi
           candidate_version);
       if (r.empty()) NotFound(type, candidate_version);
       if (r[0][0].as<std::string>() == "active") {
-        throw InvalidOption("candidate_version", "is the active version already");
+        throw InvalidOption("version", "is the active version already");
       }
       tx.exec_params(
           "INSERT INTO prompt_template_splits (document_type, candidate_version,"
@@ -464,7 +471,7 @@ TemplateStore::ImportResult TemplateStore::Import(std::string_view json,
     std::map<std::pair<std::string, int>, int> stored_as;
     for (const Item& item : items) {
       const std::string& type = item.t.document_type;
-      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('prompt_templates:' || $1))", type);
+      LockType(tx, type);
       const std::string definition = Definition(item.t);
       int version = item.t.version;
       auto same = tx.exec_params(
@@ -539,7 +546,7 @@ std::vector<std::string> TemplateStore::LoadBuiltins(const std::vector<Template>
     WithConnection(database_, [&](pqxx::connection& c) {
       activated = false;
       pqxx::work tx(c);
-      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('prompt_templates:' || $1))", type);
+      LockType(tx, type);
       auto same = tx.exec_params(
           "SELECT version FROM prompt_templates WHERE document_type = $1"
           " AND definition = $2::jsonb",

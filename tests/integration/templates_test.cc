@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <regex>
@@ -181,6 +182,37 @@ TEST_F(TemplatesTest, ActivationAndRollbackReachAnotherWorkerThroughTheCache) {
   EXPECT_EQ(b.Resolve("receipt", 2, "").tmpl.version, 2);
   EXPECT_EQ(CodeOf([&] { a.Activate("receipt", 9); }), ErrorCode::kNotFound);
   EXPECT_EQ(CodeOf([&] { b.Resolve("nothing", 0, ""); }), ErrorCode::kNotFound);
+}
+
+TEST_F(TemplatesTest, ConcurrentActivationsAllSucceedAndLeaveOneActiveVersion) {
+  TemplateStore setup(*database_, nullptr, 3600);
+  for (int i = 0; i < 3; ++i) {
+    Template t = Receipt();
+    t.description = "version " + std::to_string(i + 1);
+    setup.Create(t, "test");
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int worker = 0; worker < 2; ++worker) {
+    threads.emplace_back([&, worker] {
+      Database db(conninfo_, 3);
+      TemplateStore store(db, nullptr, 3600);
+      for (int i = 0; i < 15; ++i) {
+        try {
+          store.Activate("receipt", 2 + (i + worker) % 2);
+        } catch (const Error& e) {
+          ++failures;
+          ADD_FAILURE() << e.detail() << " " << e.internal();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(postgres_->Query("SELECT count(*) FROM prompt_templates WHERE document_type = "
+                             "'receipt' AND status = 'active'",
+                             db_name_),
+            "1");
 }
 
 TEST_F(TemplatesTest, SplitsTrafficBetweenTwoVersionsByRequest) {
