@@ -316,10 +316,29 @@ std::vector<TemplateVersionInfo> TemplateStore::List(std::string_view document_t
   });
 }
 
+void TemplateStore::CheckLanguages(const Template& t) const {
+  if (languages_.empty()) return;
+  size_t start = 0;
+  while (start <= t.ocr_lang.size()) {
+    size_t end = t.ocr_lang.find('+', start);
+    if (end == std::string::npos) end = t.ocr_lang.size();
+    const std::string lang = t.ocr_lang.substr(start, end - start);
+    if (std::find(languages_.begin(), languages_.end(), lang) == languages_.end()) {
+      std::string installed;
+      for (const std::string& l : languages_) installed += (installed.empty() ? "" : ", ") + l;
+      throw Error(
+          ErrorCode::kUnprocessable,
+          "ocr_lang: \"" + lang + "\" is not installed here (installed: " + installed + ")");
+    }
+    start = end + 1;
+  }
+}
+
 Template TemplateStore::Create(const Template& t, std::string_view created_by) {
   // Re-parse the serialised form: whatever the caller built goes through the same validation
   // as a template read from JSON.
   Template checked = ParseTemplate(Definition(t));
+  CheckLanguages(checked);
   const bool first = WithConnection(database_, [&](pqxx::connection& c) {
     pqxx::work tx(c);
     checked.version = NextVersion(tx, checked.document_type);
@@ -453,6 +472,7 @@ TemplateStore::ImportResult TemplateStore::Import(std::string_view json,
     Item item;
     try {
       item.t = ParseTemplate(ToJson(arr[i]));
+      CheckLanguages(item.t);
     } catch (const Error& e) {
       throw Error(ErrorCode::kUnprocessable,
                   "templates[" + std::to_string(i) + "]." + std::string(e.detail()));

@@ -57,6 +57,13 @@ class TemplateStore {
   TemplateStore(Database& database, RedisClient* redis, int cache_ttl_s,
                 int verify_every_ms = 5000);
 
+  // The OCR languages installed here (InstalledLanguages): Create and Import then refuse a
+  // template whose ocr_lang names another, with Error(kUnprocessable), instead of storing one
+  // every extraction would fail on. Empty (the default): not checked.
+  void set_installed_languages(std::vector<std::string> languages) {
+    languages_ = std::move(languages);
+  }
+
   // The template for a request: `version` > 0 names one; 0 takes the active version, or the
   // A/B candidate for the share of `split_key` hashes the split sends there. Throws
   // Error(kNotFound) for an unknown type or version, Error(kServiceUnavailable) when
@@ -135,7 +142,10 @@ class TemplateStore {
   int cache_ttl_s_;
   std::chrono::milliseconds verify_every_;
   std::map<std::string, std::chrono::steady_clock::time_point> verified_;  // per type
-  std::map<std::string, ParsedSet> parsed_;                                // per type
+  // Throws Error(kUnprocessable) when t.ocr_lang names a language not in languages_.
+  void CheckLanguages(const Template& t) const;
+  std::vector<std::string> languages_;
+  std::map<std::string, ParsedSet> parsed_;  // per type
 };
 
 // Which arm of an A/B split a key falls in: true for the candidate when the key's hash mod

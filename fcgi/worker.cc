@@ -352,6 +352,7 @@ int RunWorker(const WorkerSetup& setup) {
   }
   // Forms: templates (the OCR engines above), and the LLM client when configured.
   TemplateStore templates(database, &redis, config.forms.template_cache_ttl_s);
+  templates.set_installed_languages(InstalledLanguages(TessdataDir(config.ocr.tessdata_dir)));
   services.templates = &templates;
   std::unique_ptr<LlmClient> llm;
   if (!config.llm.endpoint.empty()) {

@@ -27,6 +27,7 @@
 #include "core/template.h"
 #include "core/template_eval.h"
 #include "core/template_store.h"
+#include "core/tessdata.h"
 #include "tools/commands.h"
 
 namespace scanline {
@@ -37,6 +38,9 @@ struct Stores {
   Database database{config.postgres.conninfo, config.postgres.connect_timeout_s};
   RedisClient redis{config.redis.address, config.redis.timeout_ms, config.redis.key_prefix};
   TemplateStore store{database, &redis, config.forms.template_cache_ttl_s};
+  Stores() {
+    store.set_installed_languages(InstalledLanguages(TessdataDir(config.ocr.tessdata_dir)));
+  }
 };
 
 std::string ReadAll(const std::string& path) {

@@ -215,6 +215,25 @@ TEST_F(TemplatesTest, ConcurrentActivationsAllSucceedAndLeaveOneActiveVersion) {
             "1");
 }
 
+TEST_F(TemplatesTest, RefusesATemplateForALanguageNotInstalled) {
+  TemplateStore store(*database_, nullptr, 3600);
+  store.set_installed_languages({"deu", "eng"});
+  Template t = Receipt();
+  t.ocr_lang = "eng+deu";
+  EXPECT_EQ(store.Create(t, "test").version, 1);
+  t.ocr_lang = "eng+xyz";
+  EXPECT_EQ(CodeOf([&] { store.Create(t, "test"); }), ErrorCode::kUnprocessable);
+  const std::string exported = store.ExportAll();
+  std::string foreign = exported;
+  const std::string lang = "\"ocr_lang\":\"eng+deu\"";
+  ASSERT_NE(foreign.find(lang), std::string::npos) << foreign;
+  foreign.replace(foreign.find(lang), lang.size(), "\"ocr_lang\":\"eng+xyz\"");
+  TemplateStore other(*database_, nullptr, 3600);
+  other.set_installed_languages({"eng"});
+  EXPECT_EQ(CodeOf([&] { other.Import(foreign, "test"); }), ErrorCode::kUnprocessable);
+  EXPECT_EQ(store.List("receipt").size(), 1u);  // nothing stored by the refused calls
+}
+
 TEST_F(TemplatesTest, SplitsTrafficBetweenTwoVersionsByRequest) {
   TemplateStore store(*database_, redis_client_.get(), 3600);
   store.Create(Receipt(), "test");
