@@ -403,14 +403,14 @@ std::vector<cv::Mat> DecodeTiffPages(std::string_view bytes) {
   return mats;
 }
 
-std::vector<Image> RenderPdf(poppler::document& doc, const ImageLimits& limits) {
+std::vector<Image> RenderPdf(poppler::document& doc, const ImageLimits& limits, int count) {
   poppler::page_renderer renderer;
   renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
   renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
   renderer.set_paper_color(0xffffffff);
   renderer.set_image_format(poppler::image::format_bgr24);
   std::vector<Image> pages;
-  for (int i = 0; i < doc.pages(); ++i) {
+  for (int i = 0; i < std::min(doc.pages(), count); ++i) {
     std::unique_ptr<poppler::page> page(doc.create_page(i));
     if (!page) Corrupt("pdf", "page " + std::to_string(i + 1) + " cannot be read");
     poppler::image img = renderer.render_page(page.get(), limits.pdf_dpi, limits.pdf_dpi);
@@ -431,15 +431,16 @@ ImageInfo InspectImage(std::string_view bytes, const ImageLimits& limits) {
 }
 
 std::vector<Image> DecodeImage(std::string_view bytes, const ImageLimits& limits,
-                               ImageInfo* info_out) {
+                               ImageInfo* info_out, int first_pages) {
   std::unique_ptr<poppler::document> pdf;
   const ImageInfo info = Inspect(bytes, limits, &pdf);
   if (info_out) *info_out = info;
-  if (info.format == ImageFormat::kPdf) return RenderPdf(*pdf, limits);
+  const int wanted = first_pages > 0 ? std::min(first_pages, info.pages) : info.pages;
+  if (info.format == ImageFormat::kPdf) return RenderPdf(*pdf, limits, wanted);
 
   std::vector<cv::Mat> mats;
   try {
-    if (info.format == ImageFormat::kTiff && info.pages > 1) {
+    if (info.format == ImageFormat::kTiff && wanted > 1) {
       mats = DecodeTiffPages(bytes);
     } else {
       const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
@@ -455,11 +456,13 @@ std::vector<Image> DecodeImage(std::string_view bytes, const ImageLimits& limits
                 "the " + std::string(FormatName(info.format)) + " image could not be decoded",
                 e.what());
   }
-  if (mats.empty() ||
-      (info.format == ImageFormat::kTiff && static_cast<int>(mats.size()) != info.pages)) {
+  // imdecode reads a TIFF's first page; imreadmulti all of them.
+  if (mats.empty() || (info.format == ImageFormat::kTiff && wanted > 1 &&
+                       static_cast<int>(mats.size()) != info.pages)) {
     throw Error(ErrorCode::kCorruptImage,
                 "the " + std::string(FormatName(info.format)) + " image could not be decoded");
   }
+  if (static_cast<int>(mats.size()) > wanted) mats.resize(static_cast<size_t>(wanted));
   std::vector<Image> pages;
   for (auto& mat : mats) {
     if (mat.empty()) Corrupt(FormatName(info.format), "a page has no pixels");

@@ -67,11 +67,13 @@ class Image {
   std::shared_ptr<Pixels> pixels_;
 };
 
-// Inspects, then decodes every page; stores what InspectImage returns in `info` when given.
-// Throws the errors of InspectImage, kBadRequest for zero bytes, kCorruptImage when the
-// decoder fails (never crashes on hostile input), kUnprocessable for an encrypted PDF.
+// Inspects, then decodes every page (the first `first_pages` only when > 0: a caller that
+// reads one page does not pay for rendering the others); stores what InspectImage returns
+// in `info` when given. Throws the errors of InspectImage, kBadRequest for zero bytes,
+// kCorruptImage when the decoder fails (never crashes on hostile input), kUnprocessable for
+// an encrypted PDF.
 std::vector<Image> DecodeImage(std::string_view bytes, const ImageLimits& limits,
-                               ImageInfo* info = nullptr);
+                               ImageInfo* info = nullptr, int first_pages = 0);
 
 // Encodes as PNG (for filled forms and debugging).
 std::string EncodePng(const Image& image);

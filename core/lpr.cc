@@ -259,7 +259,7 @@ LprResult RecognizePlates(LprEngines& engines, std::string_view bytes, const Ima
   const auto start = Clock::now();
   engines.Region(options.region);  // option errors before any decoding
   ImageInfo info;
-  std::vector<Image> pages = DecodeImage(bytes, limits, &info);
+  std::vector<Image> pages = DecodeImage(bytes, limits, &info, /*first_pages=*/1);
   const double decode_ms = MsSince(start);
   LprResult result = RecognizePlatesInImage(engines, pages.front(), options);
   result.info = info;

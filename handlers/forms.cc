@@ -149,7 +149,8 @@ Response HandleFormsFill(const Request& request, RequestContext& context) {
   context.log.image_bytes = static_cast<int64_t>(body.image.size());
 
   ImageInfo info;
-  std::vector<Image> pages = DecodeImage(body.image, ImageLimitsFrom(config.limits), &info);
+  std::vector<Image> pages =
+      DecodeImage(body.image, ImageLimitsFrom(config.limits), &info, /*first_pages=*/1);
   if (pages.empty()) throw Error(ErrorCode::kCorruptImage, "the image has no page");
   context.log.image_width = info.width;
   context.log.image_height = info.height;

@@ -101,7 +101,8 @@ int RunFill(const FillFlags& flags) {
     OcrConfig oc = config.ocr;
     oc.preload_langs = "";
     auto engines = MakeOcrEngines(oc);
-    std::vector<Image> pages = DecodeImage(bytes, ImageLimitsFrom(config.limits));
+    std::vector<Image> pages =
+        DecodeImage(bytes, ImageLimitsFrom(config.limits), nullptr, /*first_pages=*/1);
     if (pages.empty()) throw Error(ErrorCode::kCorruptImage, "no page");
     OcrOptions options = FillOcrOptions(config.ocr);
     OcrPage page = Recognize(*engines, pages[0], options);

@@ -72,6 +72,12 @@ TEST(ImageTest, MultipageTiffGivesOnePerPage) {
   ASSERT_EQ(pages.size(), 3u);
   EXPECT_EQ(pages[1].width(), 200);
   EXPECT_EQ(pages[2].height(), 80);
+  // A caller that reads one page gets the first only (the plate reader, form filling).
+  pages = DecodeImage(tiff, {}, &info, 1);
+  EXPECT_EQ(info.pages, 3);
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_EQ(pages[0].width(), 300);
+  EXPECT_EQ(DecodeImage(tiff, {}, &info, 2).size(), 2u);
 }
 
 TEST(ImageTest, PdfPagesAreRenderedAtTheChosenDpi) {
@@ -87,6 +93,9 @@ TEST(ImageTest, PdfPagesAreRenderedAtTheChosenDpi) {
   EXPECT_NEAR(pages[0].width(), 200, 1);
   EXPECT_NEAR(pages[0].height(), 100, 1);
   EXPECT_NEAR(pages[1].width(), 100, 1);
+  pages = DecodeImage(pdf, limits, &info, 1);
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_NEAR(pages[0].width(), 200, 1);
 }
 
 TEST(ImageTest, TransparencyIsCompositedOverWhite) {
