@@ -47,9 +47,11 @@ void AddTextOptions(CLI::App& cmd, const std::vector<TextOption>& table,
                     std::shared_ptr<std::vector<std::pair<std::string, std::string>>> options) {
   for (const TextOption& option : table) {
     std::string name = option.name;
+    // The request option's own name works too: --deadline-ms or --deadline_ms.
+    std::string flags = option.flag;
+    if (std::string spelt = "--" + name; spelt != flags) flags += "," + spelt;
     cmd.add_option_function<std::string>(
-        option.flag,
-        [options, name](const std::string& value) { options->emplace_back(name, value); },
+        flags, [options, name](const std::string& value) { options->emplace_back(name, value); },
         option.help);
   }
 }
@@ -73,6 +75,14 @@ int main(int argc, char** argv) {
   scanline::AddExtractCommand(app);
   scanline::AddFillCommand(app);
   scanline::AddTemplatesCommand(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command's own failure: its status, message already printed
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; a bad command line exits 2 (CLI11's own codes are 100 and
+    // up), as for a bad option value.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return 0;
 }
