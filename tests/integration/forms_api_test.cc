@@ -164,6 +164,58 @@ TEST_F(FormsApiTest, ServesANewVersionAfterActivationAndTheOldOneAfterRollback) 
   EXPECT_EQ(Json(imported.body)["created"].GetInt(), 0);
 }
 
+TEST_F(FormsApiTest, SplitsTrafficToACandidateVersionAndSaysWhichAnswered) {
+  HttpResponse active = SignedHttp("GET", Url("/v1/templates/receipt/active"), *admin_);
+  ASSERT_EQ(active.status, 200) << active.body;
+  const int serving = Json(active.body)["version"].GetInt();
+  Template t = ParseTemplate(active.body);
+  t.description = "candidate";
+  HttpResponse created = SignedHttp("POST", Url("/v1/templates/receipt/versions"), *admin_,
+                                    TemplateToJson(t), {"Content-Type: application/json"});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const int candidate = Json(created.body)["version"].GetInt();
+  ASSERT_EQ(SignedHttp("POST",
+                       Url("/v1/templates/receipt/split?version=" + std::to_string(candidate) +
+                           "&percent=99"),
+                       *admin_)
+                .status,
+            200);
+  // 99 % of requests go to the candidate: one of three does but for a one-in-a-million draw.
+  bool seen = false;
+  for (int i = 0; i < 3 && !seen; ++i) {
+    const HttpResponse r = Extract("document_type=receipt");
+    ASSERT_EQ(r.status, 200) << r.body;
+    rapidjson::Document doc = Json(r.body);
+    if (!doc["ab_candidate"].GetBool()) {
+      EXPECT_EQ(doc["template_version"].GetInt(), serving);
+      continue;
+    }
+    seen = true;
+    EXPECT_EQ(doc["template_version"].GetInt(), candidate);
+    ASSERT_EQ(r.headers.count("x-template-version"), 1u);
+    EXPECT_EQ(r.headers.at("x-template-version"), std::to_string(candidate));
+  }
+  EXPECT_TRUE(seen);
+  // The request log says which version answered.
+  std::string logged;
+  for (int i = 0; i < 50 && logged != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    logged = service_->postgres().Query(
+        "SELECT count(*) FROM ocr_request_logs WHERE endpoint = '/v1/forms/extract' AND "
+        "template_version = " +
+        std::to_string(candidate));
+  }
+  EXPECT_EQ(logged, "1");
+  // percent=0 ends the split.
+  ASSERT_EQ(SignedHttp("POST",
+                       Url("/v1/templates/receipt/split?version=" + std::to_string(candidate) +
+                           "&percent=0"),
+                       *admin_)
+                .status,
+            200);
+  EXPECT_EQ(VersionUsed("document_type=receipt"), serving);
+}
+
 TEST_F(FormsApiTest, EnforcesScopesAndAnswersBadInputWithProblems) {
   ExpectProblem(Http("POST", Url("/v1/forms/extract?document_type=receipt"), *receipt_,
                      {"Content-Type: image/jpeg"}),

@@ -149,6 +149,18 @@ TEST_F(TemplatesTest, LoadsBuiltInTemplatesOnceAndActivatesThem) {
   EXPECT_EQ(store.Resolve(changed.document_type, 0, "").tmpl.version, 1);
 }
 
+TEST_F(TemplatesTest, CachedEntriesExpireAfterTheConfiguredTtl) {
+  TemplateStore store(*database_, redis_client_.get(), 3600);
+  store.Create(Receipt(), "test");
+  store.Resolve("receipt", 0, "");
+  store.Resolve("receipt", 1, "");
+  for (const char* key : {"tmpl:active:receipt", "tmpl:v:receipt:1"}) {
+    const int64_t ttl = redis_client_->TtlMs(key);
+    EXPECT_GT(ttl, 3590 * 1000) << key;
+    EXPECT_LE(ttl, 3600 * 1000) << key;
+  }
+}
+
 TEST_F(TemplatesTest, ActivationAndRollbackReachAnotherWorkerThroughTheCache) {
   // Two workers: separate connections to PostgreSQL and Redis.
   TemplateStore a(*database_, redis_client_.get(), 3600);

@@ -377,6 +377,21 @@ TEST_F(LprOnnxTest, ModelThatDoesNotLoadIsNamed) {
   }
 }
 
+TEST(LprCascadeTest, OperatorCascadesAreLoadedBesideTheBuiltInOneOrNamedWhenTheyFail) {
+  LprConfig config;
+  config.cascade_files = ":/usr/share/opencv4/haarcascades/haarcascade_russian_plate_number.xml:";
+  LprEngines engines(config, TessdataDir(""));
+  EXPECT_EQ(engines.detector().cascades(), 2);
+  config.cascade_files = "/nonexistent/plates.xml";
+  try {
+    LprEngines broken(config, TessdataDir(""));
+    FAIL() << "loaded a missing cascade";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInternal);
+    EXPECT_NE(e.internal().find("/nonexistent/plates.xml"), std::string::npos) << e.internal();
+  }
+}
+
 TEST(LprOptionsTest, ParsesAndRefusesOptions) {
   LprOptions options;
   SetLprOption(options, "region", "br");
