@@ -314,5 +314,80 @@ TEST(LlmClientTest, AutoAsksOnlyForFieldsTheRulesMissedAndKeepsTheirValues) {
   EXPECT_NE(req.find("- date"), std::string::npos);
 }
 
+OcrPage PageOfLines(const std::vector<std::vector<std::string>>& lines) {
+  OcrPage page;
+  page.width = 400;
+  page.height = 40 * static_cast<int>(lines.size()) + 20;
+  OcrBlock block;
+  int y = 10;
+  for (const auto& words : lines) {
+    OcrLine line;
+    int x = 10;
+    for (const std::string& w : words) {
+      line.words.push_back({w, 90, {x, y, 12 * static_cast<int>(w.size()), 20}});
+      line.text += (line.text.empty() ? "" : " ") + w;
+      x += 12 * static_cast<int>(w.size()) + 20;
+    }
+    line.box = {10, y, x - 30, 20};
+    line.confidence = 90;
+    block.lines.push_back(line);
+    y += 40;
+  }
+  page.blocks.push_back(block);
+  return page;
+}
+
+TEST(LlmClientTest, AutoAsksAgainForAFieldTheRulesFoundInvalid) {
+  FakeOpenAi server;
+  server.Push({200, Completion(R"({"date":"12/11/2019"})")});
+  LlmClient client(Options(server));
+  const OcrPage page = PageOfLines({{"TOTAL", "9.00"}, {"DATE", "45/13/2019"}});
+  FormExtraction rules = ExtractForm(Receipt(), {page}, ExtractEngine::kRules, nullptr);
+  ASSERT_TRUE(rules.fields[1].found) << FormExtractionToJson(rules, Receipt(), false);
+  ASSERT_FALSE(rules.fields[1].value.valid);
+  FormExtraction r = ExtractForm(Receipt(), {page}, ExtractEngine::kAuto, &client);
+  EXPECT_EQ(r.fields[1].engine, "llm");
+  EXPECT_TRUE(r.fields[1].value.valid);
+  EXPECT_EQ(r.fields[1].value.normalised, "2019-11-12");
+  EXPECT_EQ(r.fields[0].engine, "rules");
+  const std::string req = server.requests().at(0);
+  EXPECT_EQ(req.find("- total"), std::string::npos);
+  EXPECT_NE(req.find("- date"), std::string::npos);
+}
+
+TEST(LlmClientTest, AutoKeepsTheRulesResultWhenTheModelFails) {
+  FakeOpenAi server;
+  for (int i = 0; i < 3; ++i) server.Push({503, "{}"});
+  LlmClient client(Options(server));
+  const OcrPage page = PageOfLines({{"TOTAL", "9.00"}});
+  FormExtraction r = ExtractForm(Receipt(), {page}, ExtractEngine::kAuto, &client);
+  EXPECT_EQ(r.fields[0].value.raw, "9.00");
+  EXPECT_EQ(r.fields[0].engine, "rules");
+  EXPECT_FALSE(r.fields[1].found);
+  EXPECT_EQ(r.missing_required, std::vector<std::string>{"date"});
+  EXPECT_EQ(server.requests().size(), 3u);
+  // engine=llm has no rules to fall back on: the failure is the answer.
+  for (int i = 0; i < 3; ++i) server.Push({503, "{}"});
+  EXPECT_EQ(CodeOf([&] { ExtractForm(Receipt(), {page}, ExtractEngine::kLlm, &client); }),
+            ErrorCode::kUpstreamFailed);
+}
+
+TEST(LlmClientTest, WaitsAsRetryAfterAsksAndBacksOffExponentially) {
+  FakeOpenAi server;
+  server.Push({429, "{}", 0, "Retry-After: 1\r\n"});
+  server.Push({503, "{}"});
+  server.Push({200, Completion(R"({"total":"1.00"})")});
+  LlmOptions o = Options(server);
+  o.backoff_ms = 100;
+  LlmClient client(o);
+  const auto start = std::chrono::steady_clock::now();
+  LlmAnswer a = client.ExtractFields(Receipt(), "x", {});
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(a.attempts, 3);
+  // 1 s asked by Retry-After (over the 100 ms back-off), then 200 ms (doubled).
+  EXPECT_GE(waited, std::chrono::milliseconds(1200));
+  EXPECT_LT(waited, std::chrono::milliseconds(2500));
+}
+
 }  // namespace
 }  // namespace scanline
