@@ -22,6 +22,13 @@
 namespace scanline {
 namespace {
 
+// Characters (code points) of UTF-8 text.
+size_t CodePoints(const std::string& utf8) {
+  size_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xc0) != 0x80;
+  return n;
+}
+
 struct Segment {
   std::string text;  // label text, blanks removed
   PixelBox box;
@@ -120,7 +127,9 @@ const std::map<std::string, std::vector<std::string>>& DefaultSynonyms() {
       {"dob", {"date of birth", "birth date", "dob"}},
       {"birth_date", {"date of birth", "birth date", "dob"}},
       {"email", {"email", "e-mail", "email address", "e-mail address", "mail"}},
-      {"phone", {"phone", "telephone", "tel", "phone number", "mobile", "telefon"}},
+      {"phone",
+       {"phone", "telephone", "tel", "phone number", "telephone number", "phone no", "mobile",
+        "telefon"}},
       {"mobile", {"mobile", "cell", "mobile phone", "phone"}},
       {"address", {"address", "street address", "home address", "adresse", "anschrift"}},
       {"street", {"street", "street address", "address line 1", "strasse"}},
@@ -229,12 +238,16 @@ FillResult FillForm(const Image& form, const OcrPage& page, const Profile& profi
         const bool same_row = o.box.y < s.box.y + s.box.h && s.box.y < o.box.y + o.box.h;
         if (same_row && o.box.x > s.box.x + s.box.w) limit = std::min(limit, o.box.x);
       }
+      // The value written at the label's height: about 0.6 of the height per character
+      // (DejaVu Sans), and never less than four heights of room.
+      const int needed = std::max(h * 4, static_cast<int>(0.6 * h * CodePoints(fp.value)));
       const int x = s.box.x + s.box.w + h / 2;
-      if (limit - x >= h * 4) {
+      if (limit - x - h / 2 >= needed) {
         fp.value_box = {x, s.box.y, limit - x - h / 2, h};
         fp.position = "right";
       } else {
-        fp.value_box = {s.box.x, s.box.y + s.box.h + h / 3, std::max(s.box.w, h * 8), h};
+        const int width = std::min(std::max({s.box.w, h * 8, needed}), result.width - s.box.x);
+        fp.value_box = {s.box.x, s.box.y + s.box.h + h / 3, width, h};
         fp.position = "below";
       }
     }

@@ -240,5 +240,39 @@ TEST_F(FormsImagesTest, FillsABlankFormAndWritesTheValuesIn) {
   EXPECT_NE(text.find("\xc3\xbcller"), std::string::npos) << text;  // Unicode written
 }
 
+TEST_F(FormsImagesTest, FillsOverPrintedBlanksUnderLabelsAndThroughMisspelling) {
+  // A printed blank after its label; a label with another beside it, so its value goes
+  // under it; a label misspelt by the form.
+  Image blank = Render(1200, 800,
+                       {
+                           {"Telephone number ________________", 60, 120, 30},
+                           {"Home address", 60, 300, 30},
+                           {"Signature", 420, 300, 30},
+                           {"Occupaton:", 60, 560, 30},
+                       });
+  const OcrPage page = Read(blank, 11)[0];
+  Profile profile = {{"phone", "+44 20 7946 0018"},
+                     {"address", "1 High Street, Leeds"},
+                     {"occupation", "Engineer"}};
+  FillResult r = FillForm(blank, page, profile);
+  ASSERT_EQ(r.placements.size(), 3u) << FillResultToJson(r, false) << page.text;
+  EXPECT_TRUE(r.unmatched_keys.empty());
+  std::map<std::string, const FillPlacement*> by_key;
+  for (const auto& p : r.placements) by_key[p.key] = &p;
+  ASSERT_EQ(by_key.size(), 3u);
+  // Over the printed blank, which is not part of the label.
+  const FillPlacement& phone = *by_key["phone"];
+  EXPECT_EQ(phone.position, "right") << FillResultToJson(r, false);
+  EXPECT_EQ(phone.label.find('_'), std::string::npos) << phone.label;
+  EXPECT_GE(phone.value_box.x, phone.label_box.x + phone.label_box.w);
+  EXPECT_LT(std::abs(phone.value_box.y - phone.label_box.y), phone.label_box.h);
+  const FillPlacement& address = *by_key["address"];
+  EXPECT_EQ(address.position, "below") << FillResultToJson(r, false);
+  EXPECT_GT(address.value_box.y, address.label_box.y + address.label_box.h / 2);
+  const FillPlacement& occupation = *by_key["occupation"];
+  EXPECT_EQ(occupation.position, "right") << FillResultToJson(r, false);
+  EXPECT_LT(occupation.score, 1.0);  // matched through the misspelling, not exactly
+}
+
 }  // namespace
 }  // namespace scanline
