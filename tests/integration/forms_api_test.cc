@@ -216,6 +216,17 @@ TEST_F(FormsApiTest, SplitsTrafficToACandidateVersionAndSaysWhichAnswered) {
   EXPECT_EQ(VersionUsed("document_type=receipt"), serving);
 }
 
+TEST_F(FormsApiTest, ExtractsWhileRedisIsDown) {
+  // Templates come from PostgreSQL, signatures are remembered there.
+  service_->redis().Stop();
+  const HttpResponse r = Extract("document_type=receipt");
+  service_->redis().Start();
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document doc = Json(r.body);
+  EXPECT_STREQ(doc["document_type"].GetString(), "receipt");
+  EXPECT_TRUE(doc["fields"]["total"]["found"].GetBool()) << r.body;
+}
+
 TEST_F(FormsApiTest, EnforcesScopesAndAnswersBadInputWithProblems) {
   ExpectProblem(Http("POST", Url("/v1/forms/extract?document_type=receipt"), *receipt_,
                      {"Content-Type: image/jpeg"}),
