@@ -5,9 +5,9 @@
 //   a street photo are signs, stickers and wheel rims, and each read costs Tesseract calls.
 //   A candidate is first read one way (the cleaned character blobs); only when that reading
 //   has a plate's length are the other binarisations added, so signs cost one call.
-// - When no binarised line of a row gives a plate's length, the character model reads the
-//   row's own blobs as the detector found them (cheap: no Tesseract call), before the
-//   rectified crop is tried.
+// - The character model also reads the row's own blobs as the detector found them (cheap: no
+//   Tesseract call) when they are as many as a plate's characters, or when no binarised line
+//   of the row gives a plate's length (before the rectified crop is tried).
 // - A reading becomes a plate when its best text is as long as the region's plates and either
 //   fits a pattern or is read with high confidence (vanity plates fit no pattern).
 // - Plates whose outlines overlap an accepted plate are the same plate seen twice (a row
@@ -193,18 +193,23 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
       ++reads;
       const detail::RowImages images = detail::PrepareRow(grey, member->row);
       // The binarised ways first (cleaned of everything but character blobs, they read
-      // best); the grey line only when neither gave a plate's length.
+      // best; the plate frame's edges cut off when there are any); the grey line only when
+      // none gave a plate's length.
       bool mine = false;
-      for (int way : {0, 2, 1}) {
+      for (int way : {0, 2, 3, 1}) {
         if (way == 1 && mine) break;
         for (PlateReading& r : detail::ReadRowWay(engines.reader(), images, way)) {
           mine = mine || PlausibleLength(r.size(), region);
           readings.push_back(std::move(r));
         }
       }
-      if (!mine) {
+      // The detector's own blobs, when they are as many as a plate has characters or no
+      // line gave a plate's length: segmenting the straightened, binarised line again may
+      // join or lose characters the row finder had apart.
+      const size_t blobs = member->row.chars.size();
+      if (!mine || (blobs >= region.min_length && blobs <= region.max_length)) {
         PlateReading r = detail::ReadRowBlobs(engines.reader(), grey, member->row);
-        mine = PlausibleLength(r.size(), region);
+        mine = mine || PlausibleLength(r.size(), region);
         if (!r.empty()) readings.push_back(std::move(r));
       }
       plausible = plausible || mine;

@@ -214,6 +214,7 @@ std::vector<Candidate> DetectCandidates(PlateDetector& detector, const cv::Mat& 
   std::vector<Candidate> candidates;
   RowSearch search;
   search.max_char_height = std::max(20, grey.rows / 3);
+  search.cut_frames = true;
   for (auto& row : FindCharRows(grey, search)) {
     const double score = row.score;
     candidates.push_back({std::move(row), "chars", score});

@@ -38,9 +38,10 @@ namespace scanline {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-constexpr int kCharPx = 40;              // character height given to Tesseract, pixels
-constexpr int kPad = 12;                 // white border around the line, pixels
-constexpr size_t kBestPerReading = 120;  // combinations enumerated per reading
+constexpr int kCharPx = 40;                 // character height given to Tesseract, pixels
+constexpr int kPad = 12;                    // white border around the line, pixels
+constexpr int kFrameRun = kCharPx * 6 / 5;  // longer runs of ink off the line's middle: frame
+constexpr size_t kBestPerReading = 120;     // combinations enumerated per reading
 
 struct TessDeleter {
   void operator()(tesseract::TessBaseAPI* api) const {
@@ -326,9 +327,27 @@ cv::Mat Unslant(const cv::Mat& line, const cv::Mat& ink) {
   return out;
 }
 
-// Keeps the blobs of `ink` (white = ink) that are characters on the row's band; returns
-// dark-on-light. Falls back to all the ink when no blob qualifies.
-cv::Mat CleanLine(const cv::Mat& ink) {
+// Keeps the blobs of `binary` (white = ink) that are characters on the row's band; returns
+// dark-on-light. Falls back to all the ink when no blob qualifies. With `cut_frame`, runs of
+// ink longer than any character is wide (1.2 character heights) above or below the middle
+// of the line, the plate frame's top or bottom edge, are taken away first, so that the
+// characters touching it come apart; *cut tells whether there were any.
+cv::Mat CleanLine(const cv::Mat& binary, bool cut_frame = false, bool* cut = nullptr) {
+  cv::Mat ink = binary;
+  if (cut_frame) {
+    cv::Mat edges;
+    cv::morphologyEx(binary, edges, cv::MORPH_OPEN,
+                     cv::getStructuringElement(cv::MORPH_RECT, cv::Size(kFrameRun, 1)));
+    const int mid_top = std::max(0, static_cast<int>(binary.rows / 2.0 - 0.3 * kCharPx));
+    const int mid_bottom =
+        std::min(binary.rows, static_cast<int>(binary.rows / 2.0 + 0.3 * kCharPx));
+    edges.rowRange(mid_top, mid_bottom).setTo(0);
+    if (cv::countNonZero(edges) > 0) {
+      ink = binary.clone();
+      ink.setTo(0, edges);
+      if (cut) *cut = true;
+    }
+  }
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
   const double band_top = ink.rows / 2.0 - 0.35 * kCharPx;
@@ -341,7 +360,8 @@ cv::Mat CleanLine(const cv::Mat& ink) {
     const int w = s[cv::CC_STAT_WIDTH], h = s[cv::CC_STAT_HEIGHT];
     const double cy = y + h / 2.0;
     if (h < 0.55 * kCharPx || h > 1.5 * kCharPx) continue;
-    if (w > 1.4 * kCharPx || w < 2) continue;
+    // Up to four characters joined by blur: LineGlyphs cuts them apart.
+    if (w > 4 * kCharPx || w < 2) continue;
     if (cy < band_top || cy > band_bottom) continue;
     if (y == 0 && y + h == ink.rows) continue;  // frame edges running through
     (void)x;
@@ -429,6 +449,11 @@ cv::Mat BinarisedLine(const RowImages& images, int way) {
       return CleanLine(images.otsu);
     case 1:
       return images.line;
+    case 3: {
+      bool cut = false;
+      cv::Mat out = CleanLine(images.otsu, true, &cut);
+      return cut ? out : cv::Mat();
+    }
     default: {
       cv::Mat local;
       cv::adaptiveThreshold(images.smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C,
@@ -566,6 +591,7 @@ PlateReading ReadRowBlobs(PlateReader& reader, const cv::Mat& grey, const CharRo
 std::vector<PlateReading> ReadRowWay(PlateReader& reader, const RowImages& images, int way) {
   std::vector<PlateReading> out;
   const cv::Mat line = BinarisedLine(images, way);
+  if (line.empty()) return out;
   auto& impl = reader.impl();
   {
     PlateReading r = impl.ReadLine(line);

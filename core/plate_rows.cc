@@ -7,6 +7,14 @@
 // grey levels), which is indifferent to the light level across the frame; connected
 // components of the right size and fill are linked to their nearest right-hand neighbour of
 // similar height and baseline, and chains of `min_chars` or more become rows.
+//
+// Characters that touch the plate frame's top or bottom edge (or a dealer frame's dark band)
+// make one blob with it, too wide for a character. With `cut_frames` the search for dark
+// characters is run again on each level's binary image without its long horizontal runs of
+// ink (25 pixels, longer than any character stroke at a level; neither light characters nor
+// an erosion pass there: they found no more plates of the training photos for twice the
+// cost); the rows found there count only where no row of the plain search overlaps them, so
+// rows found before stay as they were.
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
@@ -19,6 +27,9 @@ namespace {
 constexpr int kLevelMinHeight = 9;
 constexpr int kLevelMaxHeight = 44;
 constexpr int kBlock = 31;
+// Horizontal runs of ink at least this long (pixels of a level) are no character stroke:
+// characters up to 30 pixels tall are narrower, taller ones are found a level down.
+constexpr int kFrameRun = 25;
 
 struct Blob {
   cv::Rect r;
@@ -56,24 +67,17 @@ bool CanFollow(const Blob& a, const Blob& b) {
   return true;
 }
 
-std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool light,
-                                 const RowSearch& search) {
-  cv::Mat src = level_grey;
-  if (light) cv::bitwise_not(level_grey, src);
-  cv::Mat binary;
-  cv::adaptiveThreshold(src, binary, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV, kBlock,
-                        search.contrast);
-  const int min_h =
-      std::max(kLevelMinHeight, static_cast<int>(std::ceil(search.min_char_height * scale)));
-  const int max_h =
-      std::min(kLevelMaxHeight, static_cast<int>(std::floor(search.max_char_height * scale)));
-  if (min_h > max_h) return {};
+// The rows of character blobs in one binarised pyramid level (ink = 255), characters
+// min_h..max_h pixels tall at the level; with `erode`, also of its blobs parted by an erosion.
+std::vector<CharRow> RowsInBinary(const cv::Mat& binary, double scale, bool light,
+                                  const RowSearch& search, int min_h, int max_h, bool erode) {
   std::vector<Blob> blobs = CharBlobs(binary, min_h, max_h);
   // Characters joined to the plate's frame or to each other by a pixel or two of blur are
   // parted by one erosion; the eroded blobs add to the others (grown back by the pixel).
   cv::Mat eroded;
-  cv::erode(binary, eroded, cv::Mat());
-  for (Blob b : CharBlobs(eroded, std::max(kLevelMinHeight, min_h - 2), max_h)) {
+  if (erode) cv::erode(binary, eroded, cv::Mat());
+  for (Blob b : erode ? CharBlobs(eroded, std::max(kLevelMinHeight, min_h - 2), max_h)
+                      : std::vector<Blob>()) {
     b.r = cv::Rect(b.r.x - 1, b.r.y - 1, b.r.width + 2, b.r.height + 2);
     if (b.r.height < min_h) continue;
     const bool known = std::any_of(blobs.begin(), blobs.end(), [&](const Blob& o) {
@@ -182,6 +186,37 @@ std::vector<CharRow> RowsAtLevel(const cv::Mat& level_grey, double scale, bool l
   return rows;
 }
 
+// The rows at one pyramid level and polarity: those of the adaptive threshold into `rows`,
+// and into `cut_rows` those found once the long horizontal runs of ink (a plate frame's
+// top and bottom edges, longer than any character stroke at this level) are taken out.
+void RowsAtLevel(const cv::Mat& level_grey, double scale, bool light, const RowSearch& search,
+                 std::vector<CharRow>* rows, std::vector<CharRow>* cut_rows) {
+  cv::Mat src = level_grey;
+  if (light) cv::bitwise_not(level_grey, src);
+  cv::Mat binary;
+  cv::adaptiveThreshold(src, binary, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV, kBlock,
+                        search.contrast);
+  const int min_h =
+      std::max(kLevelMinHeight, static_cast<int>(std::ceil(search.min_char_height * scale)));
+  const int max_h =
+      std::min(kLevelMaxHeight, static_cast<int>(std::floor(search.max_char_height * scale)));
+  if (min_h > max_h) return;
+  auto found = RowsInBinary(binary, scale, light, search, min_h, max_h, true);
+  rows->insert(rows->end(), std::make_move_iterator(found.begin()),
+               std::make_move_iterator(found.end()));
+  // Dark characters on a light plate only: the frames are dark around it.
+  if (!search.cut_frames || light) return;
+  cv::Mat edges;
+  cv::morphologyEx(binary, edges, cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_RECT, cv::Size(kFrameRun, 1)));
+  if (cv::countNonZero(edges) == 0) return;
+  cv::dilate(edges, edges, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(1, 3)));
+  binary.setTo(0, edges);
+  found = RowsInBinary(binary, scale, light, search, min_h, max_h, false);
+  cut_rows->insert(cut_rows->end(), std::make_move_iterator(found.begin()),
+                   std::make_move_iterator(found.end()));
+}
+
 }  // namespace
 
 double RectIou(const cv::Rect& a, const cv::Rect& b) {
@@ -197,7 +232,7 @@ cv::Rect RowBounds(const CharRow& row) {
 }
 
 std::vector<CharRow> FindCharRows(const cv::Mat& grey, const RowSearch& search) {
-  std::vector<CharRow> rows;
+  std::vector<CharRow> rows, cut_rows;
   cv::Mat level = grey;
   double scale = 1.0;
   while (true) {
@@ -206,9 +241,7 @@ std::vector<CharRow> FindCharRows(const cv::Mat& grey, const RowSearch& search) 
         search.min_char_height * scale <= kLevelMaxHeight) {
       for (bool light : {false, true}) {
         if (light ? !search.light_chars : !search.dark_chars) continue;
-        auto found = RowsAtLevel(level, scale, light, search);
-        rows.insert(rows.end(), std::make_move_iterator(found.begin()),
-                    std::make_move_iterator(found.end()));
+        RowsAtLevel(level, scale, light, search, &rows, &cut_rows);
       }
     }
     if (search.max_char_height * scale <= kLevelMaxHeight) break;
@@ -218,9 +251,10 @@ std::vector<CharRow> FindCharRows(const cv::Mat& grey, const RowSearch& search) 
     level = half;
     scale *= 0.5;
   }
-  std::sort(rows.begin(), rows.end(), [](const CharRow& a, const CharRow& b) {
+  auto best_first = [](const CharRow& a, const CharRow& b) {
     return a.score != b.score ? a.score > b.score : a.chars.size() > b.chars.size();
-  });
+  };
+  std::sort(rows.begin(), rows.end(), best_first);
   std::vector<CharRow> kept;
   std::vector<cv::Rect> kept_bounds;
   for (auto& row : rows) {
@@ -236,6 +270,22 @@ std::vector<CharRow> FindCharRows(const cv::Mat& grey, const RowSearch& search) 
     kept_bounds.push_back(bounds);
     kept.push_back(std::move(row));
   }
+  // Rows found only with the frame's edges taken out: where no row overlaps them at all.
+  std::sort(cut_rows.begin(), cut_rows.end(), best_first);
+  for (auto& row : cut_rows) {
+    cv::Rect bounds = RowBounds(row);
+    bool overlaps = false;
+    for (const auto& k : kept_bounds) {
+      if ((bounds & k).area() > 0.3 * std::min(bounds.area(), k.area())) {
+        overlaps = true;
+        break;
+      }
+    }
+    if (overlaps) continue;
+    kept_bounds.push_back(bounds);
+    kept.push_back(std::move(row));
+  }
+  std::stable_sort(kept.begin(), kept.end(), best_first);
   return kept;
 }
 

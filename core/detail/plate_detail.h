@@ -37,6 +37,7 @@ struct RowSearch {
   double contrast = 10;     // grey levels a character must be darker than its surroundings
   bool dark_chars = true;   // search dark-on-light
   bool light_chars = true;  // search light-on-dark
+  bool cut_frames = false;  // also search with long horizontal runs (frame edges) taken out
 };
 
 // Rows of character-like blobs in `grey` (CV_8UC1), best first; overlapping rows found at
@@ -63,7 +64,9 @@ struct RowImages {
 RowImages PrepareRow(const cv::Mat& grey, const CharRow& row);
 
 // A prepared row binarised one way (see ReadRow), dark characters on white; way 1 is the
-// grey line itself.
+// grey line itself. Way 3 is way 0 with the plate frame's edges cut off the characters (runs
+// of ink longer than a character is wide, off the line's middle); an empty Mat when the
+// line has no such runs.
 cv::Mat BinarisedLine(const RowImages& images, int way);
 
 // The characters of a binarised line (dark on white), left to right: each one's ink (255)
@@ -84,7 +87,8 @@ PlateReading ReadRowBlobs(PlateReader& reader, const cv::Mat& grey, const CharRo
 std::vector<PlateReading> ReadRowWay(PlateReader& reader, const RowImages& images, int way);
 
 // Reads a row: straightens it, binarises it in the ways first_way..last_way (0: character
-// blobs of a global threshold, 1: the grey line, 2: character blobs of a local threshold) and
+// blobs of a global threshold, 1: the grey line, 2: character blobs of a local threshold, 3:
+// those of 0 with the frame's edges cut off) and
 // returns one reading per way that produced text.
 std::vector<PlateReading> ReadRow(PlateReader& reader, const cv::Mat& grey, const CharRow& row,
                                   int first_way, int last_way);

@@ -138,6 +138,60 @@ TEST(LineGlyphsTest, PartsTwoCharactersJoinedByBlur) {
   EXPECT_LT(glyphs[0].cols, 0.8 * box.width);
 }
 
+// A prepared row as PrepareRow makes it, from a dark-on-light line of 40-pixel characters
+// (the reader's scale): only the binarised ink matters to the binarising ways 0 and 3.
+detail::RowImages RowOf(const cv::Mat& line) {
+  detail::RowImages images;
+  images.line = line;
+  cv::GaussianBlur(line, images.smooth, cv::Size(3, 3), 0);
+  cv::threshold(images.smooth, images.otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
+  return images;
+}
+
+std::string ReadGlyphs(const std::vector<cv::Mat>& glyphs) {
+  const PlateCharClassifier model(PlateCharModelFile());
+  std::string read;
+  for (const auto& g : glyphs) read += model.Classify(ImageFromMat(g), 1).at(0).c;
+  return read;
+}
+
+TEST(BinarisedLineTest, KeepsCharactersJoinedIntoOneWideBlob) {
+  // "4ABC7" with capitals 40 pixels tall: A, B and C bridged at mid-height into one blob
+  // well over one and a half times as wide as it is tall.
+  cv::Mat line;
+  cv::resize(DrawLine("4ABC7", 55), line, cv::Size(), 0.8, 1.0, cv::INTER_AREA);
+  const cv::Rect box = cv::boundingRect(line < 128);
+  ASSERT_NEAR(box.height, 40, 4);
+  cv::rectangle(line, cv::Rect(box.x + box.width / 4, box.y + box.height / 2 - 2, box.width / 2, 5),
+                cv::Scalar(0), cv::FILLED);
+  const auto glyphs = detail::LineGlyphs(detail::BinarisedLine(RowOf(line), 0));
+  // Dropped as no character, it would leave 4 and 7 alone; kept, it is cut into pieces.
+  ASSERT_GE(glyphs.size(), 4u);
+  const std::string read = ReadGlyphs(glyphs);
+  EXPECT_EQ(read.front(), '4');
+  EXPECT_EQ(read.back(), '7');
+}
+
+TEST(BinarisedLineTest, FrameCutPartsCharactersStandingOnTheFramesEdge) {
+  // The plate frame's dark bottom edge touches every character's foot: the line's blobs are
+  // no characters until the edge is cut off. (Characters standing on legs and stems: a flat
+  // foot, as of a 2, goes with the edge.)
+  cv::Mat line = DrawLine("7AH4K", 55);
+  const cv::Rect box = cv::boundingRect(line < 128);
+  cv::rectangle(line, cv::Rect(0, box.y + box.height - 2, line.cols, 8), cv::Scalar(0), cv::FILLED);
+  const detail::RowImages images = RowOf(line);
+  EXPECT_NE(ReadGlyphs(detail::LineGlyphs(detail::BinarisedLine(images, 0))), "7AH4K");
+  const cv::Mat cut = detail::BinarisedLine(images, 3);
+  ASSERT_FALSE(cut.empty());
+  const auto glyphs = detail::LineGlyphs(cut);
+  ASSERT_EQ(glyphs.size(), 5u);
+  EXPECT_EQ(ReadGlyphs(glyphs), "7AH4K");
+}
+
+TEST(BinarisedLineTest, NoFrameCutWithoutAFrame) {
+  EXPECT_TRUE(detail::BinarisedLine(RowOf(DrawLine("7AB12", 55)), 3).empty());
+}
+
 TEST(RowBlobGlyphsTest, CutsTheDetectorsBlobsAndDropsNeighbours) {
   // A grey scene with a light plate and dark characters 24 pixels tall; the row's boxes are
   // the characters' own, as the detector reports them.

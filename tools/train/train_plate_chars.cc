@@ -1,7 +1,8 @@
 // Trains the plate character model (core/plate_chars.h): run by scripts/train-plate-model.
 //
 //   train_plate_chars [--data DIR] [--out FILE] [--font FILE]... [--hidden N]
-//                     [--iterations N] [--synthetic N] [--validate K] [--dump DIR]
+//                     [--iterations N] [--synthetic N] [--validate K]
+//                     [--validate-offset I] [--dump DIR]
 //
 // Samples come from two places, both cut out by the same code the service reads plates with:
 // - the TRAINING half of the labelled photos (tools/train/plate_labels.h; held-out photos
@@ -12,9 +13,10 @@
 // - characters rendered with the given fonts (FreeType), condensed or widened, thickened or
 //   thinned, shrunk to 10-20 pixels and blown up again, blurred and thresholded, so that
 //   characters no training plate shows are still known.
-// --validate K keeps every K-th training photo's characters out of the model and prints the
-// accuracy on them (a check on the method, and with `lpr_accuracy --part train --every K` an
-// end-to-end one; the shipped model is trained without it).
+// --validate K keeps every K-th training photo's characters out of the model (photos I,
+// I+K, ... with --validate-offset I) and prints the accuracy on them (a check on the method,
+// and with `lpr_accuracy --part train --every K --offset I` an end-to-end one; the shipped
+// model is trained without it).
 // Deterministic: fixed seeds, one thread.
 #include <algorithm>
 #include <cstdio>
@@ -181,8 +183,9 @@ int main(int argc, char** argv) {
   std::string dump;
   std::vector<std::string> fonts;
   PlateCharTraining training;
-  int synthetic = 12;  // renderings per character and font
-  int validate = 0;    // keep every validate-th training photo out (0 = none)
+  int synthetic = 12;       // renderings per character and font
+  int validate = 0;         // keep every validate-th training photo out (0 = none)
+  int validate_offset = 0;  // ... starting with this one
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -200,11 +203,14 @@ int main(int argc, char** argv) {
       synthetic = std::atoi(next().c_str());
     } else if (a == "--validate") {
       validate = std::max(2, std::atoi(next().c_str()));
+    } else if (a == "--validate-offset") {
+      validate_offset = std::max(0, std::atoi(next().c_str()));
     } else if (a == "--dump") {
       dump = next();
     } else {
       std::cerr << "usage: train_plate_chars [--data DIR] [--out FILE] [--font FILE]... "
-                   "[--hidden N] [--iterations N] [--synthetic N] [--validate K] [--dump DIR]\n";
+                   "[--hidden N] [--iterations N] [--synthetic N] [--validate K] "
+                   "[--validate-offset I] [--dump DIR]\n";
       return 2;
     }
   }
@@ -220,7 +226,7 @@ int main(int argc, char** argv) {
       for (const PlateLabel& label : LoadPlateLabels(data + "/" + set)) {
         if (!IsTrainingPhoto(label.name)) continue;  // held-out photos are never read
         ++photos;
-        const bool checked = validate && index++ % validate == 0;
+        const bool checked = validate && index++ % validate == validate_offset;
         PhotoGlyphs glyphs = GlyphsOfPhoto(detector, regions.at(set), label);
         matched += glyphs.matched;
         for (auto& s : glyphs.samples) {
