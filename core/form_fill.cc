@@ -100,10 +100,6 @@ std::string Base64(const std::string& bytes) {
   return out;
 }
 
-bool Overlaps(const PixelBox& a, const PixelBox& b) {
-  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-}
-
 }  // namespace
 
 OcrOptions FillOcrOptions(const OcrConfig& config) {
@@ -252,7 +248,7 @@ FillResult FillForm(const Image& form, const OcrPage& page, const Profile& profi
       }
     }
     bool clash = false;
-    for (const PixelBox& t : taken) clash = clash || Overlaps(t, fp.value_box);
+    for (const PixelBox& t : taken) clash = clash || BoxesOverlap(t, fp.value_box);
     if (clash) continue;
     taken.push_back(fp.value_box);
     key_used[p.key] = true;

@@ -181,10 +181,8 @@ bool HoldsSensitiveValue(const KeyValuePair& kv, const FormExtraction& r, const 
     const FieldSpec* spec = t.Field(f.name);
     if (!f.found || !spec || !spec->sensitive) continue;
     if (!f.value.raw.empty() && kv.value.find(f.value.raw) != std::string::npos) return true;
-    const PixelBox& a = f.box;
-    const PixelBox& b = kv.value_box;
-    if (f.page == kv.page && a.w > 0 && b.w > 0 && a.x < b.x + b.w && b.x < a.x + a.w &&
-        a.y < b.y + b.h && b.y < a.y + a.h) {
+    if (f.page == kv.page && f.box.w > 0 && kv.value_box.w > 0 &&
+        BoxesOverlap(f.box, kv.value_box)) {
       return true;
     }
   }

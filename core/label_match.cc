@@ -74,6 +74,10 @@ PixelBox UnionBox(const PixelBox& a, const PixelBox& b) {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
+bool BoxesOverlap(const PixelBox& a, const PixelBox& b) {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
 std::string NormaliseLabel(std::string_view text) {
   std::string out;
   size_t i = 0;

@@ -75,4 +75,7 @@ double PhraseSimilarity(std::string_view a, std::string_view b);
 // Union of two boxes (an empty box is ignored).
 PixelBox UnionBox(const PixelBox& a, const PixelBox& b);
 
+// Whether two boxes share pixels (touching edges do not count).
+bool BoxesOverlap(const PixelBox& a, const PixelBox& b);
+
 }  // namespace scanline
