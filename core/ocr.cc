@@ -53,27 +53,6 @@ double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-std::vector<std::string> SplitLanguages(std::string_view lang) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= lang.size()) {
-    size_t plus = lang.find('+', start);
-    if (plus == std::string_view::npos) plus = lang.size();
-    parts.emplace_back(lang.substr(start, plus - start));
-    start = plus + 1;
-  }
-  return parts;
-}
-
-std::string JoinList(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
-
 struct TessDeleter {
   void operator()(tesseract::TessBaseAPI* api) const {
     api->End();
@@ -183,28 +162,7 @@ OcrEngines::OcrEngines(std::string tessdata_dir, int max_engines)
 OcrEngines::~OcrEngines() = default;
 
 std::string OcrEngines::CheckLanguages(std::string_view lang) const {
-  while (!lang.empty() && lang.front() == ' ') lang.remove_prefix(1);
-  while (!lang.empty() && lang.back() == ' ') lang.remove_suffix(1);
-  const auto& have = impl_->installed;
-  if (lang.empty()) {
-    throw InvalidOption("lang", "must name a language; installed: " + JoinList(have));
-  }
-  std::vector<std::string> seen;
-  for (const auto& part : SplitLanguages(lang)) {
-    if (part.empty()) {
-      throw InvalidOption("lang",
-                          "empty language in '" + std::string(lang) + "'; join languages with '+'");
-    }
-    if (!std::binary_search(have.begin(), have.end(), part)) {
-      throw InvalidOption("lang",
-                          "language '" + part + "' is not installed; installed: " + JoinList(have));
-    }
-    if (std::find(seen.begin(), seen.end(), part) != seen.end()) {
-      throw InvalidOption("lang", "language '" + part + "' named twice");
-    }
-    seen.push_back(part);
-  }
-  return std::string(lang);
+  return CheckLanguageSet(lang, impl_->installed);
 }
 
 void OcrEngines::Preload(std::string_view lang) { impl_->Acquire(CheckLanguages(lang)); }

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/redis.h"
+#include "core/tessdata.h"
 
 namespace scanline {
 namespace {
@@ -318,19 +319,11 @@ std::vector<TemplateVersionInfo> TemplateStore::List(std::string_view document_t
 
 void TemplateStore::CheckLanguages(const Template& t) const {
   if (languages_.empty()) return;
-  size_t start = 0;
-  while (start <= t.ocr_lang.size()) {
-    size_t end = t.ocr_lang.find('+', start);
-    if (end == std::string::npos) end = t.ocr_lang.size();
-    const std::string lang = t.ocr_lang.substr(start, end - start);
-    if (std::find(languages_.begin(), languages_.end(), lang) == languages_.end()) {
-      std::string installed;
-      for (const std::string& l : languages_) installed += (installed.empty() ? "" : ", ") + l;
-      throw Error(
-          ErrorCode::kUnprocessable,
-          "ocr_lang: \"" + lang + "\" is not installed here (installed: " + installed + ")");
-    }
-    start = end + 1;
+  try {
+    CheckLanguageSet(t.ocr_lang, languages_);
+  } catch (const Error& e) {
+    // The client sent a template, not a request option: the template is what is wrong.
+    throw Error(ErrorCode::kUnprocessable, "ocr_lang: " + std::string(e.detail()));
   }
 }
 

@@ -57,7 +57,7 @@ class TemplateStore {
   TemplateStore(Database& database, RedisClient* redis, int cache_ttl_s,
                 int verify_every_ms = 5000);
 
-  // The OCR languages installed here (InstalledLanguages): Create and Import then refuse a
+  // The OCR languages installed here (InstalledLanguages, sorted): Create and Import then refuse a
   // template whose ocr_lang names another, with Error(kUnprocessable), instead of storing one
   // every extraction would fail on. Empty (the default): not checked.
   void set_installed_languages(std::vector<std::string> languages) {
@@ -142,7 +142,7 @@ class TemplateStore {
   int cache_ttl_s_;
   std::chrono::milliseconds verify_every_;
   std::map<std::string, std::chrono::steady_clock::time_point> verified_;  // per type
-  // Throws Error(kUnprocessable) when t.ocr_lang names a language not in languages_.
+  // Throws Error(kUnprocessable) when t.ocr_lang is not a set of languages_ (CheckLanguageSet).
   void CheckLanguages(const Template& t) const;
   std::vector<std::string> languages_;
   std::map<std::string, ParsedSet> parsed_;  // per type

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/error.h"
+
 namespace scanline {
 
 std::string TessdataDir(const std::string& configured) {
@@ -23,6 +25,55 @@ std::vector<std::string> InstalledLanguages(const std::string& dir) {
   }
   std::sort(langs.begin(), langs.end());
   return langs;
+}
+
+namespace {
+
+std::vector<std::string> SplitLanguages(std::string_view lang) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= lang.size()) {
+    size_t plus = lang.find('+', start);
+    if (plus == std::string_view::npos) plus = lang.size();
+    parts.emplace_back(lang.substr(start, plus - start));
+    start = plus + 1;
+  }
+  return parts;
+}
+
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CheckLanguageSet(std::string_view lang, const std::vector<std::string>& installed) {
+  while (!lang.empty() && lang.front() == ' ') lang.remove_prefix(1);
+  while (!lang.empty() && lang.back() == ' ') lang.remove_suffix(1);
+  if (lang.empty()) {
+    throw InvalidOption("lang", "must name a language; installed: " + JoinList(installed));
+  }
+  std::vector<std::string> seen;
+  for (const auto& part : SplitLanguages(lang)) {
+    if (part.empty()) {
+      throw InvalidOption("lang",
+                          "empty language in '" + std::string(lang) + "'; join languages with '+'");
+    }
+    if (!std::binary_search(installed.begin(), installed.end(), part)) {
+      throw InvalidOption(
+          "lang", "language '" + part + "' is not installed; installed: " + JoinList(installed));
+    }
+    if (std::find(seen.begin(), seen.end(), part) != seen.end()) {
+      throw InvalidOption("lang", "language '" + part + "' named twice");
+    }
+    seen.push_back(part);
+  }
+  return std::string(lang);
 }
 
 }  // namespace scanline
