@@ -45,20 +45,26 @@ int ClassOf(char c) {
   return p == kClasses + kClassCount ? -1 : static_cast<int>(p - kClasses);
 }
 
+// `glyph` scaled to fit a box_w x box_h box, its shape kept, centred on a blank canvas.
+cv::Mat Centred(const cv::Mat& glyph, int box_w, int box_h) {
+  const double s =
+      std::min(box_h / static_cast<double>(glyph.rows), box_w / static_cast<double>(glyph.cols));
+  const int w = std::clamp(static_cast<int>(std::lround(glyph.cols * s)), 1, box_w);
+  const int h = std::clamp(static_cast<int>(std::lround(glyph.rows * s)), 1, box_h);
+  cv::Mat scaled;
+  cv::resize(glyph, scaled, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+  cv::Mat canvas(box_h, box_w, CV_8UC1, cv::Scalar(0));
+  scaled.copyTo(canvas(cv::Rect((box_w - w) / 2, (box_h - h) / 2, w, h)));
+  return canvas;
+}
+
 // One row of kFeatures floats for a glyph (CV_8UC1, ink > 0); false for an empty glyph.
 bool GlyphFeatures(const cv::Mat& ink, float* out) {
   if (ink.empty()) return false;
   const cv::Rect box = cv::boundingRect(ink);
   if (box.width < 1 || box.height < 2) return false;
   const cv::Mat tight = ink(box);
-  const double s =
-      std::min(kBoxH / static_cast<double>(box.height), kBoxW / static_cast<double>(box.width));
-  const int w = std::clamp(static_cast<int>(std::lround(box.width * s)), 1, kBoxW);
-  const int h = std::clamp(static_cast<int>(std::lround(box.height * s)), 1, kBoxH);
-  cv::Mat scaled;
-  cv::resize(tight, scaled, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-  cv::Mat canvas(kBoxH, kBoxW, CV_8UC1, cv::Scalar(0));
-  scaled.copyTo(canvas(cv::Rect((kBoxW - w) / 2, (kBoxH - h) / 2, w, h)));
+  cv::Mat canvas = Centred(tight, kBoxW, kBoxH);
   cv::GaussianBlur(canvas, canvas, cv::Size(3, 3), 0.7);
   for (int r = 0; r < kBoxH; ++r) {
     const uint8_t* p = canvas.ptr<uint8_t>(r);
@@ -66,14 +72,7 @@ bool GlyphFeatures(const cv::Mat& ink, float* out) {
   }
   out[kBoxW * kBoxH] = static_cast<float>(box.width) / box.height;
   // Gradient orientation histograms of the glyph in a 16x24 box: the strokes' directions.
-  const double hs =
-      std::min(kHogH / static_cast<double>(box.height), kHogW / static_cast<double>(box.width));
-  const int hw = std::clamp(static_cast<int>(std::lround(box.width * hs)), 1, kHogW);
-  const int hh = std::clamp(static_cast<int>(std::lround(box.height * hs)), 1, kHogH);
-  cv::Mat hog_scaled;
-  cv::resize(tight, hog_scaled, cv::Size(hw, hh), 0, 0, cv::INTER_AREA);
-  cv::Mat hog_canvas(kHogH, kHogW, CV_8UC1, cv::Scalar(0));
-  hog_scaled.copyTo(hog_canvas(cv::Rect((kHogW - hw) / 2, (kHogH - hh) / 2, hw, hh)));
+  const cv::Mat hog_canvas = Centred(tight, kHogW, kHogH);
   static const cv::HOGDescriptor hog(cv::Size(kHogW, kHogH), cv::Size(8, 8), cv::Size(4, 4),
                                      cv::Size(4, 4), 9);
   std::vector<float> descriptor;
