@@ -2,6 +2,10 @@
 // core/plate_detector.h); and the plate's outline around a row (rectification).
 //
 // Choices a reader might question:
+// - The rows are searched again at half the contrast when none is found: a faded plate in a
+//   frame where nothing else stands out. Searching at the lower contrast in every photo,
+//   instead of or beside the first search, read one training plate more or one fewer for
+//   more time: the extra rows of clutter crowd the reads.
 // - Cascades run on a copy at most 640 pixels wide with a coarse scale step (1.2): they are
 //   a second opinion that adds recall where the row finder missed a plate (low contrast,
 //   broken characters), not the main detector, and must stay cheap on a 1280x720 frame.
@@ -39,6 +43,8 @@ namespace {
 
 constexpr int kCascadeMaxWidth = 640;  // pixels
 constexpr int kOnnxInput = 640;        // pixels, square
+// The row search again at this contrast (grey levels) when the first found no row at all.
+constexpr double kLowContrast = 5;
 
 // A box (image pixels) from a cascade or ONNX: the best row of characters inside it.
 bool RowInBox(const cv::Mat& grey, cv::Rect box, CharRow* row) {
@@ -215,7 +221,15 @@ std::vector<Candidate> DetectCandidates(PlateDetector& detector, const cv::Mat& 
   RowSearch search;
   search.max_char_height = std::max(20, grey.rows / 3);
   search.cut_frames = true;
-  for (auto& row : FindCharRows(grey, search)) {
+  std::vector<CharRow> rows = FindCharRows(grey, search);
+  if (rows.empty()) {
+    // Nothing stands out: a hazy, faded or dim plate's characters may be less than
+    // `contrast` darker than their surroundings (and broken into pieces at that threshold).
+    // Looking harder everywhere would crowd the reads with clutter; here there is none.
+    search.contrast = kLowContrast;
+    rows = FindCharRows(grey, search);
+  }
+  for (auto& row : rows) {
     const double score = row.score;
     candidates.push_back({std::move(row), "chars", score});
   }

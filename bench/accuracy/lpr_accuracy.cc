@@ -226,6 +226,13 @@ int main(int argc, char** argv) {
         for (const auto& p : result.plates) {
           std::printf(" [%s %.0f %s]", p.text.c_str(), p.confidence, p.methods.c_str());
         }
+        // The scored plate's next-best readings, when its first is wrong.
+        if (best >= 0 && !score.top1) {
+          std::printf(" |");
+          for (const auto& c : result.plates[best].candidates) {
+            std::printf(" %s:%.0f%s", c.text.c_str(), c.confidence, c.matches_pattern ? "" : "*");
+          }
+        }
         std::printf("\n");
       }
     }

@@ -27,6 +27,8 @@ struct PlateSpec {
   cv::Point2f centre;  // scene pixels
   double height = 60;  // plate height, pixels
   double angle = 0;    // degrees, counter-clockwise
+  int paper = 235;     // grey level of the plate
+  int ink = 30;        // grey level of the characters
 };
 
 // A 1280x720 street-like scene: a gradient, random boxes and lines (seeded), a car body.
@@ -55,8 +57,10 @@ cv::Mat Scene(uint64_t seed) {
 // Pastes a white plate (aspect 2, dark border, dark characters 45 % of its height).
 void PastePlate(cv::Mat& scene, const PlateSpec& spec) {
   const int h = 120, w = 240;  // drawn large, then scaled into place
-  cv::Mat plate(h, w, CV_8UC3, cv::Scalar(235, 235, 235));
-  cv::rectangle(plate, cv::Rect(0, 0, w, h), cv::Scalar(40, 40, 40), 5);
+  const cv::Scalar paper(spec.paper, spec.paper, spec.paper), ink(spec.ink, spec.ink, spec.ink);
+  cv::Mat plate(h, w, CV_8UC3, paper);
+  const int edge = spec.ink + 10;  // the frame, a little lighter than the characters
+  cv::rectangle(plate, cv::Rect(0, 0, w, h), cv::Scalar(edge, edge, edge), 5);
   // Characters one by one, spaced as on a plate (a fifth of their height apart).
   static cv::Ptr<cv::freetype::FreeType2> font = [] {
     auto ft = cv::freetype::createFreeType2();
@@ -74,11 +78,11 @@ void PastePlate(cv::Mat& scene, const PlateSpec& spec) {
   const int gap = std::max(2, char_h / 5);
   total += gap * static_cast<int>(spec.text.size() - 1);
   const double squeeze = std::min(1.0, 0.88 * w / total);
-  cv::Mat line(h, std::max(w, total + 2 * gap), CV_8UC3, cv::Scalar(235, 235, 235));
+  cv::Mat line(h, std::max(w, total + 2 * gap), CV_8UC3, paper);
   int x = (line.cols - total) / 2;
   for (size_t i = 0; i < spec.text.size(); ++i) {
-    font->putText(line, std::string(1, spec.text[i]), cv::Point(x, (h + char_h) / 2), char_h,
-                  cv::Scalar(30, 30, 30), -1, cv::LINE_AA, true);
+    font->putText(line, std::string(1, spec.text[i]), cv::Point(x, (h + char_h) / 2), char_h, ink,
+                  -1, cv::LINE_AA, true);
     x += widths[i] + gap;
   }
   cv::Mat squeezed;
@@ -237,6 +241,16 @@ TEST_F(LprTest, DarkPlateIsReadOnlyWithEnhancement) {
   EXPECT_TRUE(automatic.enhanced);
   EXPECT_LT(automatic.brightness, 20);
   EXPECT_TRUE(Has(automatic, "5PLM308")) << RenderLprJson(automatic);
+}
+
+TEST_F(LprTest, FadedPlateIsFoundWhenNothingClearIs) {
+  // Characters 14 grey levels darker than a dull plate, in haze: after the anti-aliasing and
+  // blur, under the 10 levels the first row search asks of its ink.
+  cv::Mat scene(720, 1280, CV_8UC3, cv::Scalar(118, 120, 122));
+  PastePlate(scene, {"8KDW415", {640, 400}, 64, 0, 150, 136});
+  cv::GaussianBlur(scene, scene, cv::Size(3, 3), 0);
+  const LprResult result = Recognize(scene, EnhanceMode::kOff);
+  EXPECT_TRUE(Has(result, "8KDW415")) << RenderLprJson(result);
 }
 
 TEST_F(LprTest, BrazilianRegionPrefersItsPattern) {
