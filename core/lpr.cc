@@ -32,8 +32,6 @@ constexpr size_t kMaxReads = 12;  // rows read per photo
 constexpr size_t kRowsPerPlate = 2;
 constexpr size_t kMaxRectifiedReads = 2;  // rectified plate crops read per photo
 constexpr int kCropHeight = 96;  // rectified plate crop, pixels          // rows read for one place
-constexpr float kMinPatternConfidence = 10;  // 0..100, best text that fits a pattern
-constexpr float kMinFreeConfidence = 55;     // 0..100, best text that fits none
 
 using Clock = std::chrono::steady_clock;
 

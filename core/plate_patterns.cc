@@ -107,6 +107,8 @@ PlateRegion ParsePlateRegion(std::string_view code, std::string_view text,
       region.char_height = number(value, 0.1, 1);
     } else if (key == "char_center") {
       region.char_center = number(value, 0, 1);
+    } else if (key == "free_text") {
+      region.free_text = number(value, 0, 1);
     } else if (key == "same_glyph") {
       auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
       if (value.size() != 2 || !alnum(value[0]) || !alnum(value[1])) {

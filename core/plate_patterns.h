@@ -12,6 +12,7 @@
 //   char_center = 0.62     ; where the character row's centre sits, from the top (0..1)
 //   pattern = @@@####
 //   pattern = #@@@### 5    ; an optional weight (default 1): how common the format is
+//   free_text = 0.8        ; optional: see PlateRegion::free_text
 //
 // A weight is a prior: among candidate texts that fit a pattern, a text of a common format
 // is preferred to an equally likely reading of a rare one (weight w multiplies the ranking
@@ -37,6 +38,11 @@ struct PlateRegion {
   // Pairs of characters printed with one glyph on these plates, as "from to": "O0" means
   // a read O is reported as 0 (US plates use one shape for both). Setting `same_glyph`.
   std::vector<std::pair<char, char>> same_glyph;
+  // How far a text that fits no pattern is trusted (setting `free_text`, 0..1): a text
+  // read with at least kMinFreeConfidence (core/plate_reader.h) ranks among the fitting ones
+  // by this share of its likelihood. 0: fitting texts always first (a region whose patterns
+  // cover its plates); US patterns miss vanity and rare plates.
+  double free_text = 0;
   size_t min_length = 4;  // shortest and longest pattern (or 4..8 without patterns)
   size_t max_length = 8;
 };

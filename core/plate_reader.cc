@@ -194,22 +194,34 @@ std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
   }
   std::vector<PlateText> out;
   if (used == 0) return out;
-  // Ranking: texts that fit a pattern first, then likelihood times the pattern's prior.
-  std::vector<std::pair<double, PlateText>> keyed;
+  // Ranking: texts that fit a pattern first, and in a region that trusts them sure texts
+  // that fit none (by the region's free_text share of their likelihood: a vanity or rare
+  // plate read clearly is not given up for a fitting misreading of it); then likelihood
+  // times the pattern's prior.
+  struct Keyed {
+    bool first;
+    double key;
+    PlateText text;
+  };
+  std::vector<Keyed> keyed;
   for (auto& [text, s] : score) {
     PlateText t{text, static_cast<float>(100.0 * s / used), false};
     const double weight = PatternWeight(text, region);
     t.matches_pattern = weight > 0;
-    const double key = std::log(std::max(s / used, 1e-12)) +
-                       (t.matches_pattern ? kPriorExponent * std::log(weight) : 0.0);
-    keyed.emplace_back(key, std::move(t));
+    const bool trusted =
+        !t.matches_pattern && region.free_text > 0 && t.confidence >= kMinFreeConfidence;
+    const bool first = t.matches_pattern || trusted;
+    double key = std::log(std::max(s / used, 1e-12));
+    if (t.matches_pattern) key += kPriorExponent * std::log(weight);
+    if (trusted) key += std::log(region.free_text);
+    keyed.push_back({first, key, std::move(t)});
   }
-  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
-    if (a.second.matches_pattern != b.second.matches_pattern) return a.second.matches_pattern;
-    if (a.first != b.first) return a.first > b.first;
-    return a.second.text < b.second.text;
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.first != b.first) return a.first;
+    if (a.key != b.key) return a.key > b.key;
+    return a.text.text < b.text.text;
   });
-  for (auto& [key, t] : keyed) out.push_back(std::move(t));
+  for (auto& k : keyed) out.push_back(std::move(k.text));
   if (out.size() > top_n) out.resize(top_n);
   return out;
 }

@@ -34,13 +34,21 @@ struct PlateText {
   bool matches_pattern = false;
 };
 
+// A plate whose best text fits none of the region's patterns (a vanity plate) is reported
+// only from this confidence (0..100) on; one that fits a pattern from kMinPatternConfidence.
+constexpr float kMinPatternConfidence = 10;
+constexpr float kMinFreeConfidence = 55;
+
 // Combines readings of one plate into at most `top_n` ranked texts. Readings of one length
 // are merged position by position (each character's probability averaged over them); every
 // merged reading's most likely character combinations (best-first over the alternatives)
 // are scored by the geometric mean of their characters' probabilities, weighted by the
-// number of readings merged, and averaged. Texts that fit one
-// of the region's patterns come first; a region's same_glyph pairs are applied; readings
-// longer than the region's longest pattern also contribute with an edge character dropped.
+// number of readings merged, and averaged. Texts that fit one of the region's patterns
+// rank by their likelihood times weight^0.15, a text that fits none and is read with at
+// least kMinFreeConfidence by the region's free_text share of its likelihood among them
+// (when that is not 0), other texts
+// after them; a region's same_glyph pairs are applied; readings longer than the region's
+// longest pattern also contribute with an edge character dropped.
 // Pure.
 std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
                                       const PlateRegion& region, size_t top_n);

@@ -24,6 +24,7 @@ aspect = 3.5
 char_height = 0.5
 char_center = 0.6
 same_glyph = O0
+free_text = 0.7
 pattern = @@@####
 pattern = ##@@
 )",
@@ -32,6 +33,7 @@ pattern = ##@@
   EXPECT_EQ(region.name, "Somewhere");
   EXPECT_DOUBLE_EQ(region.aspect, 3.5);
   EXPECT_DOUBLE_EQ(region.char_center, 0.6);
+  EXPECT_DOUBLE_EQ(region.free_text, 0.7);
   ASSERT_EQ(region.patterns.size(), 2u);
   EXPECT_EQ(region.min_length, 4u);
   EXPECT_EQ(region.max_length, 7u);
@@ -43,7 +45,7 @@ pattern = ##@@
 
 TEST(PlatePatternsTest, RefusesMalformedLinesNamingTheLine) {
   for (const char* text : {"aspect = wide", "aspect = 40", "pattern = AB-12", "colour = red",
-                           "pattern", "same_glyph = O"}) {
+                           "pattern", "same_glyph = O", "free_text = 2"}) {
     try {
       ParsePlateRegion("xx", std::string("name = X\n") + text, "xx.txt");
       ADD_FAILURE() << text << " accepted";
@@ -63,6 +65,8 @@ TEST(PlatePatternsTest, ShippedRegionFilesLoad) {
   EXPECT_TRUE(MatchesRegion("ABC1D23", regions.at("br")));  // Mercosur
   EXPECT_FALSE(MatchesRegion("AB12345", regions.at("br")));
   EXPECT_FALSE(regions.at("us").same_glyph.empty());
+  EXPECT_GT(regions.at("us").free_text, 0.0);  // vanity and rare formats
+  EXPECT_EQ(regions.at("br").free_text, 0.0);  // the two national formats
   for (const auto& [code, region] : regions) {
     EXPECT_FALSE(region.patterns.empty()) << code;
     EXPECT_GT(region.aspect, 1.0) << code;

@@ -15,7 +15,8 @@ PlateRegion Brazil() {
 }
 
 TEST(RankCandidatesTest, PatternMatchesComeFirstEvenWhenLessLikely) {
-  // "AB01234": the third character is read 0 (0.8) or O (0.5); only O fits @@@####.
+  // "AB01234": the third character is read 0 (0.8) or O (0.5); only O fits @@@####, and
+  // its likelihood is more than kFreeTextFactor of the other's.
   PlateReading r = {Sure('A'), Sure('B'), {{'0', 0.8f}, {'O', 0.5f}}, Sure('1'), Sure('2'),
                     Sure('3'), Sure('4')};
   const auto ranked = RankCandidates({r}, Brazil(), 10);
@@ -30,6 +31,49 @@ TEST(RankCandidatesTest, PatternMatchesComeFirstEvenWhenLessLikely) {
     }
   }
   EXPECT_TRUE(has_digit_form);
+}
+
+// Brazil's patterns with free_text: texts that fit none are trusted at 0.8.
+PlateRegion Trusting() {
+  return ParsePlateRegion("xx", "free_text = 0.8\npattern = @@@####\npattern = @@@#@##\n",
+                          "xx.txt");
+}
+
+TEST(RankCandidatesTest, SureTextFittingNoPatternOutranksAMuchLessLikelyFit) {
+  // A clear "AB01234" (a vanity or rare plate): the 0 is read 0.95, O only 0.1 (D is a
+  // stand-in at 0.19), so the best fitting text (about 0.75) is less than 0.8 of its
+  // likelihood (0.95). Without free_text the fitting text comes first.
+  PlateReading r = {Sure('A'), Sure('B'), {{'0', 0.95f}, {'O', 0.1f}}, Sure('1'), Sure('2'),
+                    Sure('3'), Sure('4')};
+  const auto ranked = RankCandidates({r}, Trusting(), 10);
+  ASSERT_GE(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].text, "AB01234");
+  EXPECT_FALSE(ranked[0].matches_pattern);
+  EXPECT_GE(ranked[0].confidence, kMinFreeConfidence);
+  EXPECT_TRUE(ranked[1].matches_pattern);
+  const auto strict = RankCandidates({r}, Brazil(), 10);
+  ASSERT_GE(strict.size(), 2u);
+  EXPECT_TRUE(strict[0].matches_pattern);
+  EXPECT_NE(strict[0].text, "AB01234");
+}
+
+TEST(RankCandidatesTest, UnsureTextFittingNoPatternStaysAfterTheFits) {
+  // Every character 0.5: "AB01234" (0.5) is under kMinFreeConfidence, so the fitting texts
+  // ("ABD1234" with the stand-in D, about 0.40) come first although they are less likely.
+  auto half = [](char c) { return CharChoices{{c, 0.5f}}; };
+  PlateReading r = {half('A'), half('B'), {{'0', 0.5f}, {'O', 0.02f}}, half('1'), half('2'),
+                    half('3'), half('4')};
+  const auto ranked = RankCandidates({r}, Trusting(), 50);
+  ASSERT_GE(ranked.size(), 2u);
+  EXPECT_TRUE(ranked[0].matches_pattern);
+  size_t fits = 0, free_text = ranked.size();
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    if (ranked[i].matches_pattern) fits = i;
+    if (ranked[i].text == "AB01234") free_text = i;
+  }
+  ASSERT_LT(free_text, ranked.size());
+  EXPECT_LT(ranked[free_text].confidence, kMinFreeConfidence);
+  EXPECT_GT(free_text, fits);
 }
 
 TEST(RankCandidatesTest, AddsConfusableStandIns) {
