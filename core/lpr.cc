@@ -2,9 +2,14 @@
 //
 // Choices a reader might question:
 // - Candidates are read best first and at most kMaxReads of them: most rows of characters in
-//   a street photo are signs, stickers and wheel rims, and each read costs Tesseract calls.
-//   A candidate is first read one way (the cleaned character blobs); only when that reading
-//   has a plate's length are the other binarisations added, so signs cost one call.
+//   a street photo are signs, stickers and wheel rims, and each read costs Tesseract calls
+//   (three binarisations, the grey line as well when none gives a plate's length).
+// - The Haar cascade is asked only when the rows (and an operator's ONNX model) gave no
+//   plate: on the training photos it added no plate the rows had not read, for a tenth of
+//   the time of a photo.
+// - A place's reading under kUnsureConfidence is read once more from its rectified crop,
+//   for the likeliest places only (the row may have lost a character at either end; the
+//   crop holds the whole plate).
 // - The character model also reads the row's own blobs as the detector found them (cheap: no
 //   Tesseract call) when they are as many as a plate's characters, or when no binarised line
 //   of the row gives a plate's length (before the rectified crop is tried).
@@ -28,10 +33,14 @@
 namespace scanline {
 namespace {
 
-constexpr size_t kMaxReads = 12;  // rows read per photo
-constexpr size_t kRowsPerPlate = 2;
+constexpr size_t kMaxReads = 12;          // rows read per photo
+constexpr size_t kRowsPerPlate = 2;       // rows read for one place
 constexpr size_t kMaxRectifiedReads = 2;  // rectified plate crops read per photo
-constexpr int kCropHeight = 96;  // rectified plate crop, pixels          // rows read for one place
+// A place's best text under this confidence (0..100) is read again from its rectified crop,
+// for the first kUnsureGroups places read.
+constexpr float kUnsureConfidence = 25;
+constexpr size_t kUnsureGroups = 3;
+constexpr int kCropHeight = 96;  // rectified plate crop, pixels
 
 using Clock = std::chrono::steady_clock;
 
@@ -72,6 +81,137 @@ std::vector<PlateReading> ReadRectified(PlateReader& reader, const cv::Mat& grey
                       cv::BORDER_REPLICATE);
   return reader.ReadCrop(ImageFromMat(crop));
 }
+
+// Reads plate candidates into plates, with one budget of reads per photo.
+class PlateReads {
+ public:
+  PlateReads(LprEngines& engines, const cv::Mat& grey, const PlateRegion& region,
+             const LprOptions& options)
+      : engines_(engines), grey_(grey), region_(region), options_(options) {}
+
+  // Reads `candidates` (best first). Rows over one place (found at two scales, in two
+  // polarities, or by two detectors) are one plate: their readings are pooled, so that they
+  // vote. Places read by an earlier call are not read again.
+  void Read(const std::vector<detail::Candidate>& candidates) {
+    std::vector<std::vector<const detail::Candidate*>> groups;
+    std::vector<cv::Rect> group_bounds;
+    for (const auto& candidate : candidates) {
+      const cv::Rect bounds = detail::RowBounds(candidate.row);
+      auto same_place = [&](const cv::Rect& other) {
+        return (bounds & other).area() > 0.5 * std::min(bounds.area(), other.area());
+      };
+      if (std::any_of(read_.begin(), read_.end(), same_place)) continue;
+      bool joined = false;
+      for (size_t g = 0; g < groups.size() && !joined; ++g) {
+        if (same_place(group_bounds[g])) {
+          if (groups[g].size() < kRowsPerPlate) groups[g].push_back(&candidate);
+          joined = true;
+        }
+      }
+      if (!joined) {
+        groups.push_back({&candidate});
+        group_bounds.push_back(bounds);
+      }
+    }
+    for (size_t g = 0; g < groups.size() && reads_ < kMaxReads; ++g) {
+      read_.push_back(group_bounds[g]);
+      ReadGroup(groups[g]);
+    }
+  }
+
+  std::vector<PlateResult>& plates() { return plates_; }
+
+ private:
+  void ReadGroup(const std::vector<const detail::Candidate*>& group) {
+    const size_t place = places_++;
+    const detail::Candidate& candidate = *group.front();
+    std::vector<PlateReading> readings;
+    bool plausible = false;
+    for (const detail::Candidate* member : group) {
+      if (reads_ >= kMaxReads) break;
+      ++reads_;
+      const detail::RowImages images = detail::PrepareRow(grey_, member->row);
+      // The binarised ways first (cleaned of everything but character blobs, they read
+      // best; the plate frame's edges cut off when there are any); the grey line only when
+      // none gave a plate's length.
+      bool mine = false;
+      for (int way : {0, 2, 3, 1}) {
+        if (way == 1 && mine) break;
+        for (PlateReading& r : detail::ReadRowWay(engines_.reader(), images, way)) {
+          mine = mine || PlausibleLength(r.size(), region_);
+          readings.push_back(std::move(r));
+        }
+      }
+      // The detector's own blobs, when they are as many as a plate has characters or no
+      // line gave a plate's length: segmenting the straightened, binarised line again may
+      // join or lose characters the row finder had apart.
+      const size_t blobs = member->row.chars.size();
+      if (!mine || (blobs >= region_.min_length && blobs <= region_.max_length)) {
+        PlateReading r = detail::ReadRowBlobs(engines_.reader(), grey_, member->row);
+        mine = mine || PlausibleLength(r.size(), region_);
+        if (!r.empty()) readings.push_back(std::move(r));
+      }
+      plausible = plausible || mine;
+    }
+    if (!plausible && rectified_ < kMaxRectifiedReads) {
+      // The row may hold only part of the plate (characters joined to the frame, a gap
+      // at a sticker): the plate's outline, warped to a straight crop, is searched again.
+      ++rectified_;
+      for (auto& r : ReadRectified(engines_.reader(), grey_, candidate.row, region_)) {
+        plausible = plausible || PlausibleLength(r.size(), region_);
+        readings.push_back(std::move(r));
+      }
+    }
+    if (!plausible) return;
+    std::vector<PlateText> texts = RankCandidates(readings, region_, options_.top_n);
+    if (texts.empty()) return;
+    if (texts.front().confidence < kUnsureConfidence && place < kUnsureGroups &&
+        rectified_ < kMaxRectifiedReads) {
+      // An unsure reading of one of the likeliest places: the row may have lost a
+      // character at either end or read a broken one. The rectified crop votes as well.
+      ++rectified_;
+      for (auto& r : ReadRectified(engines_.reader(), grey_, candidate.row, region_)) {
+        readings.push_back(std::move(r));
+      }
+      texts = RankCandidates(readings, region_, options_.top_n);
+    }
+    const PlateText& best = texts.front();
+    if (best.text.size() < region_.min_length || best.text.size() > region_.max_length + 1) {
+      return;
+    }
+    const float needed = best.matches_pattern ? kMinPatternConfidence : kMinFreeConfidence;
+    if (best.confidence < needed) return;
+
+    PlateResult plate;
+    const auto outline = detail::FitPlateOutline(grey_, candidate.row, region_);
+    for (int i = 0; i < 4; ++i) plate.corners[i] = {outline[i].x, outline[i].y};
+    const cv::Rect bounds = CornersBounds(plate.corners);
+    if (std::any_of(accepted_.begin(), accepted_.end(),
+                    [&](const cv::Rect& r) { return detail::RectIou(r, bounds) > 0.3; })) {
+      return;
+    }
+    accepted_.push_back(bounds);
+    plate.text = best.text;
+    plate.confidence = best.confidence;
+    plate.matches_pattern = best.matches_pattern;
+    plate.region = region_.code;
+    plate.methods = candidate.methods;
+    for (const auto& t : texts)
+      plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
+    plates_.push_back(std::move(plate));
+  }
+
+  LprEngines& engines_;
+  const cv::Mat& grey_;
+  const PlateRegion& region_;
+  const LprOptions& options_;
+  size_t reads_ = 0;                // rows read
+  size_t rectified_ = 0;            // rectified crops read
+  size_t places_ = 0;               // places read
+  std::vector<cv::Rect> read_;      // places read
+  std::vector<cv::Rect> accepted_;  // the plates' outlines
+  std::vector<PlateResult> plates_;
+};
 
 }  // namespace
 
@@ -155,104 +295,32 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
   const cv::Mat& mat = MatOf(work);
   cv::Mat grey = mat;
   if (mat.channels() == 3) cv::cvtColor(mat, grey, cv::COLOR_BGR2GRAY);
+  // The cascades are a second opinion, asked only when the rows (and an operator's ONNX
+  // model) gave no plate.
+  const unsigned first_pass = detail::kDetectRows | detail::kDetectOnnx;
   std::vector<detail::Candidate> candidates =
-      detail::DetectCandidates(engines.detector(), mat, region);
-  result.timings.push_back({"detect", MsSince(stage)});
+      detail::DetectCandidates(engines.detector(), mat, region, first_pass);
+  double detect_ms = MsSince(stage);
 
   stage = Clock::now();
-  // Rows over one place (found at two scales, in two polarities, or by two detectors) are
-  // one plate: their readings are pooled, so that they vote.
-  std::vector<std::vector<const detail::Candidate*>> groups;
-  std::vector<cv::Rect> group_bounds;
-  for (const auto& candidate : candidates) {
-    const cv::Rect bounds = detail::RowBounds(candidate.row);
-    bool joined = false;
-    for (size_t g = 0; g < groups.size() && !joined; ++g) {
-      const double smaller = std::min(bounds.area(), group_bounds[g].area());
-      if ((bounds & group_bounds[g]).area() > 0.5 * smaller) {
-        if (groups[g].size() < kRowsPerPlate) groups[g].push_back(&candidate);
-        joined = true;
-      }
-    }
-    if (!joined) {
-      groups.push_back({&candidate});
-      group_bounds.push_back(bounds);
-    }
+  PlateReads reads(engines, grey, region, options);
+  reads.Read(candidates);
+  double read_ms = MsSince(stage);
+  if (reads.plates().empty() && engines.detector().cascades() > 0) {
+    stage = Clock::now();
+    std::vector<detail::Candidate> boxes =
+        detail::DetectCandidates(engines.detector(), mat, region, detail::kDetectCascades);
+    detect_ms += MsSince(stage);
+    stage = Clock::now();
+    reads.Read(boxes);
+    read_ms += MsSince(stage);
   }
-  std::vector<cv::Rect> accepted;
-  size_t reads = 0, fallbacks = 0;
-  for (const auto& group : groups) {
-    if (reads >= kMaxReads) break;
-    const detail::Candidate& candidate = *group.front();
-    std::vector<PlateReading> readings;
-    bool plausible = false;
-    for (const detail::Candidate* member : group) {
-      if (reads >= kMaxReads) break;
-      ++reads;
-      const detail::RowImages images = detail::PrepareRow(grey, member->row);
-      // The binarised ways first (cleaned of everything but character blobs, they read
-      // best; the plate frame's edges cut off when there are any); the grey line only when
-      // none gave a plate's length.
-      bool mine = false;
-      for (int way : {0, 2, 3, 1}) {
-        if (way == 1 && mine) break;
-        for (PlateReading& r : detail::ReadRowWay(engines.reader(), images, way)) {
-          mine = mine || PlausibleLength(r.size(), region);
-          readings.push_back(std::move(r));
-        }
-      }
-      // The detector's own blobs, when they are as many as a plate has characters or no
-      // line gave a plate's length: segmenting the straightened, binarised line again may
-      // join or lose characters the row finder had apart.
-      const size_t blobs = member->row.chars.size();
-      if (!mine || (blobs >= region.min_length && blobs <= region.max_length)) {
-        PlateReading r = detail::ReadRowBlobs(engines.reader(), grey, member->row);
-        mine = mine || PlausibleLength(r.size(), region);
-        if (!r.empty()) readings.push_back(std::move(r));
-      }
-      plausible = plausible || mine;
-    }
-    if (!plausible && fallbacks < kMaxRectifiedReads) {
-      // The row may hold only part of the plate (characters joined to the frame, a gap
-      // at a sticker): the plate's outline, warped to a straight crop, is searched again.
-      ++fallbacks;
-      for (auto& r : ReadRectified(engines.reader(), grey, candidate.row, region)) {
-        plausible = plausible || PlausibleLength(r.size(), region);
-        readings.push_back(std::move(r));
-      }
-    }
-    if (!plausible) continue;
-    std::vector<PlateText> texts = RankCandidates(readings, region, options.top_n);
-    if (texts.empty()) continue;
-    const PlateText& best = texts.front();
-    if (best.text.size() < region.min_length || best.text.size() > region.max_length + 1) {
-      continue;
-    }
-    const float needed = best.matches_pattern ? kMinPatternConfidence : kMinFreeConfidence;
-    if (best.confidence < needed) continue;
-
-    PlateResult plate;
-    const auto outline = detail::FitPlateOutline(grey, candidate.row, region);
-    for (int i = 0; i < 4; ++i) plate.corners[i] = {outline[i].x, outline[i].y};
-    const cv::Rect bounds = CornersBounds(plate.corners);
-    if (std::any_of(accepted.begin(), accepted.end(),
-                    [&](const cv::Rect& r) { return detail::RectIou(r, bounds) > 0.3; })) {
-      continue;
-    }
-    accepted.push_back(bounds);
-    plate.text = best.text;
-    plate.confidence = best.confidence;
-    plate.matches_pattern = best.matches_pattern;
-    plate.region = region.code;
-    plate.methods = candidate.methods;
-    for (const auto& t : texts)
-      plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
-    result.plates.push_back(std::move(plate));
-  }
+  result.plates = std::move(reads.plates());
+  result.timings.push_back({"detect", detect_ms});
   std::stable_sort(
       result.plates.begin(), result.plates.end(),
       [](const PlateResult& a, const PlateResult& b) { return a.confidence > b.confidence; });
-  result.timings.push_back({"read", MsSince(stage)});
+  result.timings.push_back({"read", read_ms});
   result.timings.push_back({"total", MsSince(start)});
   return result;
 }

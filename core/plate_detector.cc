@@ -213,25 +213,28 @@ std::array<cv::Point2f, 4> FitPlateOutline(const cv::Mat& grey, const CharRow& r
 }
 
 std::vector<Candidate> DetectCandidates(PlateDetector& detector, const cv::Mat& image,
-                                        const PlateRegion& region) {
+                                        const PlateRegion& region, unsigned which) {
   (void)region;
   cv::Mat grey = image;
   if (image.channels() == 3) cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
   std::vector<Candidate> candidates;
-  RowSearch search;
-  search.max_char_height = std::max(20, grey.rows / 3);
-  search.cut_frames = true;
-  std::vector<CharRow> rows = FindCharRows(grey, search);
-  if (rows.empty()) {
-    // Nothing stands out: a hazy, faded or dim plate's characters may be less than
-    // `contrast` darker than their surroundings (and broken into pieces at that threshold).
-    // Looking harder everywhere would crowd the reads with clutter; here there is none.
-    search.contrast = kLowContrast;
-    rows = FindCharRows(grey, search);
-  }
-  for (auto& row : rows) {
-    const double score = row.score;
-    candidates.push_back({std::move(row), "chars", score});
+  if (which & kDetectRows) {
+    RowSearch search;
+    search.max_char_height = std::max(20, grey.rows / 3);
+    search.cut_frames = true;
+    std::vector<CharRow> rows = FindCharRows(grey, search);
+    if (rows.empty()) {
+      // Nothing stands out: a hazy, faded or dim plate's characters may be less than
+      // `contrast` darker than their surroundings (and broken into pieces at that
+      // threshold). Looking harder everywhere would crowd the reads with clutter; here
+      // there is none.
+      search.contrast = kLowContrast;
+      rows = FindCharRows(grey, search);
+    }
+    for (auto& row : rows) {
+      const double score = row.score;
+      candidates.push_back({std::move(row), "chars", score});
+    }
   }
   auto add_boxes = [&](const std::vector<cv::Rect>& boxes, const char* method) {
     for (const cv::Rect& box : boxes) {
@@ -254,8 +257,8 @@ std::vector<Candidate> DetectCandidates(PlateDetector& detector, const cv::Mat& 
       if (!merged) candidates.push_back({row, method, row.score + 1});
     }
   };
-  add_boxes(CascadeBoxes(detector.impl(), grey), "cascade");
-  add_boxes(OnnxBoxes(detector.impl(), image), "onnx");
+  if (which & kDetectCascades) add_boxes(CascadeBoxes(detector.impl(), grey), "cascade");
+  if (which & kDetectOnnx) add_boxes(OnnxBoxes(detector.impl(), image), "onnx");
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
   return candidates;

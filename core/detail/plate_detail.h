@@ -111,9 +111,17 @@ std::array<cv::Point2f, 4> PlateOutline(const CharRow& row, const PlateRegion& r
 std::array<cv::Point2f, 4> FitPlateOutline(const cv::Mat& grey, const CharRow& row,
                                            const PlateRegion& region);
 
-// Every plate candidate of the detectors, merged, best first (PlateDetector::Detect without
-// the outlines). `image` is CV_8UC1 or CV_8UC3.
+// Which detectors DetectCandidates runs (bits).
+enum DetectorSet : unsigned {
+  kDetectRows = 1,      // rows of character blobs
+  kDetectCascades = 2,  // the Haar cascades
+  kDetectOnnx = 4,      // the operator's ONNX model, when there is one
+  kDetectAll = 7,
+};
+
+// The plate candidates of the detectors in `which`, merged, best first (PlateDetector::Detect
+// without the outlines). `image` is CV_8UC1 or CV_8UC3.
 std::vector<Candidate> DetectCandidates(PlateDetector& detector, const cv::Mat& image,
-                                        const PlateRegion& region);
+                                        const PlateRegion& region, unsigned which = kDetectAll);
 
 }  // namespace scanline::detail
