@@ -134,7 +134,6 @@ PlateCharClassifier PlateCharClassifier::Train(const std::vector<GlyphSample>& s
   if (features.rows == 0) {
     throw Error(ErrorCode::kInternal, "no plate character samples", "nothing to train on");
   }
-  cv::theRNG().state = options.seed;
   PlateCharClassifier out;
   auto mlp = cv::ml::ANN_MLP::create();
   mlp->setLayerSizes(std::vector<int>{kFeatures, options.hidden, kClassCount});

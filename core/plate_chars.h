@@ -30,9 +30,8 @@ struct GlyphSample {
 };
 
 struct PlateCharTraining {
-  int hidden = 160;       // neurons of the hidden layer
-  int iterations = 300;   // RPROP passes over the samples at most
-  unsigned seed = 12345;  // the weights' initialisation
+  int hidden = 160;      // neurons of the hidden layer
+  int iterations = 300;  // back-propagation passes over the samples
 };
 
 // Loaded once per worker; Classify is const and keeps no state between calls.
@@ -46,7 +45,8 @@ class PlateCharClassifier {
   PlateCharClassifier& operator=(PlateCharClassifier&&) noexcept;
 
   // Trains a model on `samples` (at least one per class of the alphabet is expected; classes
-  // with none are never predicted). Deterministic for a given sample order and seed.
+  // with none are never predicted). Deterministic for a given sample order: OpenCV's ANN_MLP
+  // draws its initial weights and its shuffles from a generator of its own with a fixed seed.
   static PlateCharClassifier Train(const std::vector<GlyphSample>& samples,
                                    const PlateCharTraining& options);
 
