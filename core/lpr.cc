@@ -120,6 +120,7 @@ class PlateReads {
   }
 
   std::vector<PlateResult>& plates() { return plates_; }
+  bool can_read() const { return reads_ < kMaxReads; }  // rows left in the budget
 
  private:
   void ReadGroup(const std::vector<const detail::Candidate*>& group) {
@@ -296,7 +297,7 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
   cv::Mat grey = mat;
   if (mat.channels() == 3) cv::cvtColor(mat, grey, cv::COLOR_BGR2GRAY);
   // The cascades are a second opinion, asked only when the rows (and an operator's ONNX
-  // model) gave no plate.
+  // model) gave no plate and rows are left to read.
   const unsigned first_pass = detail::kDetectRows | detail::kDetectOnnx;
   std::vector<detail::Candidate> candidates =
       detail::DetectCandidates(engines.detector(), mat, region, first_pass);
@@ -306,7 +307,7 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
   PlateReads reads(engines, grey, region, options);
   reads.Read(candidates);
   double read_ms = MsSince(stage);
-  if (reads.plates().empty() && engines.detector().cascades() > 0) {
+  if (reads.plates().empty() && reads.can_read() && engines.detector().cascades() > 0) {
     stage = Clock::now();
     std::vector<detail::Candidate> boxes =
         detail::DetectCandidates(engines.detector(), mat, region, detail::kDetectCascades);
