@@ -218,10 +218,10 @@ int main(int argc, char** argv) {
       }
       scores.push_back(score);
       if (verbose) {
-        std::printf("%s %s%s %s iou=%.2f %s%s %.0fms", set.c_str(), training ? "" : "*",
+        std::printf("%s %s%s %s iou=%.2f %s%s %.0fms %dx%d", set.c_str(), training ? "" : "*",
                     label.name.c_str(), label.plate.c_str(), best_iou,
                     score.top1 ? "OK" : (score.top10 ? "top10" : "--"),
-                    result.enhanced ? " enh" : "", score.ms);
+                    result.enhanced ? " enh" : "", score.ms, result.info.width, result.info.height);
         for (const auto& st : result.timings) std::printf(" %s=%.0f", st.stage.c_str(), st.ms);
         for (const auto& p : result.plates) {
           std::printf(" [%s %.0f %s]", p.text.c_str(), p.confidence, p.methods.c_str());
