@@ -254,37 +254,26 @@ std::vector<CharRow> FindCharRows(const cv::Mat& grey, const RowSearch& search) 
   auto best_first = [](const CharRow& a, const CharRow& b) {
     return a.score != b.score ? a.score > b.score : a.chars.size() > b.chars.size();
   };
-  std::sort(rows.begin(), rows.end(), best_first);
   std::vector<CharRow> kept;
   std::vector<cv::Rect> kept_bounds;
-  for (auto& row : rows) {
-    cv::Rect bounds = RowBounds(row);
-    bool overlaps = false;
-    for (const auto& k : kept_bounds) {
-      if (RectIou(bounds, k) > 0.4) {
-        overlaps = true;
-        break;
+  // Best first, each row that `overlaps` none of the rows kept so far.
+  auto keep = [&](std::vector<CharRow>& found, auto overlaps) {
+    std::sort(found.begin(), found.end(), best_first);
+    for (auto& row : found) {
+      const cv::Rect bounds = RowBounds(row);
+      if (std::any_of(kept_bounds.begin(), kept_bounds.end(),
+                      [&](const cv::Rect& k) { return overlaps(bounds, k); })) {
+        continue;
       }
+      kept_bounds.push_back(bounds);
+      kept.push_back(std::move(row));
     }
-    if (overlaps) continue;
-    kept_bounds.push_back(bounds);
-    kept.push_back(std::move(row));
-  }
+  };
+  keep(rows, [](const cv::Rect& a, const cv::Rect& b) { return RectIou(a, b) > 0.4; });
   // Rows found only with the frame's edges taken out: where no row overlaps them at all.
-  std::sort(cut_rows.begin(), cut_rows.end(), best_first);
-  for (auto& row : cut_rows) {
-    cv::Rect bounds = RowBounds(row);
-    bool overlaps = false;
-    for (const auto& k : kept_bounds) {
-      if ((bounds & k).area() > 0.3 * std::min(bounds.area(), k.area())) {
-        overlaps = true;
-        break;
-      }
-    }
-    if (overlaps) continue;
-    kept_bounds.push_back(bounds);
-    kept.push_back(std::move(row));
-  }
+  keep(cut_rows, [](const cv::Rect& a, const cv::Rect& b) {
+    return (a & b).area() > 0.3 * std::min(a.area(), b.area());
+  });
   std::stable_sort(kept.begin(), kept.end(), best_first);
   return kept;
 }
