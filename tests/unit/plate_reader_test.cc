@@ -16,7 +16,7 @@ PlateRegion Brazil() {
 
 TEST(RankCandidatesTest, PatternMatchesComeFirstEvenWhenLessLikely) {
   // "AB01234": the third character is read 0 (0.8) or O (0.5); only O fits @@@####, and
-  // its likelihood is more than kFreeTextFactor of the other's.
+  // in a region without free_text a fitting text comes before any that fits none.
   PlateReading r = {Sure('A'), Sure('B'), {{'0', 0.8f}, {'O', 0.5f}}, Sure('1'), Sure('2'),
                     Sure('3'), Sure('4')};
   const auto ranked = RankCandidates({r}, Brazil(), 10);
