@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <rapidjson/document.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -102,10 +103,17 @@ Process::~Process() {
 
 void Process::Start(const std::vector<std::string>& argv, const std::string& log_path,
                     const std::map<std::string, std::string>& env) {
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     setpgid(0, 0);  // its own group: a stop signal reaches its children too
+    // A test binary that is killed takes its servers with it: they are asked to stop as
+    // they would be by their service manager (nginx, Redis and the pool end their own
+    // children on SIGTERM). Started from the main thread only (the signal follows the
+    // thread that forked).
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);  // the test died before the line above
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
