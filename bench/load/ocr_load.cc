@@ -52,6 +52,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The q-quantile (0..1) of `values`, which it sorts; 0 for none.
+double Quantile(std::vector<double>& values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
+}
+
 struct Result {
   double pages_per_s = 0;
   double p50_ms = 0, p90_ms = 0;
@@ -109,11 +116,10 @@ Result Drive(int images, int passes, int clients,
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const double cpu_seconds = cpu() - cpu_start;
-  std::sort(latencies.begin(), latencies.end());
   Result r;
   r.pages_per_s = total / seconds;
-  r.p50_ms = latencies[latencies.size() / 2];
-  r.p90_ms = latencies[latencies.size() * 9 / 10];
+  r.p50_ms = Quantile(latencies, 0.5);
+  r.p90_ms = Quantile(latencies, 0.9);
   r.cpu_ms = 1000 * cpu_seconds / total;
   r.failed = failed;
   return r;
@@ -264,10 +270,9 @@ int main(int argc, char** argv) {
     };
   };
   auto print_outside = [&] {
-    std::sort(outside_ms.begin(), outside_ms.end());
     if (!outside_ms.empty()) {
       std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages\n", "",
-                  outside_ms[outside_ms.size() / 2], outside_ms[outside_ms.size() * 9 / 10]);
+                  Quantile(outside_ms, 0.5), Quantile(outside_ms, 0.9));
     }
     outside_ms.clear();
   };
