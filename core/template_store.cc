@@ -226,14 +226,28 @@ ResolvedTemplate TemplateStore::Resolve(std::string_view document_type, int vers
                                         std::string_view split_key) {
   ResolvedTemplate out;
   if (version > 0) {
-    const std::string key = VersionKey(document_type, version);
-    if (auto cached = CacheGet(key)) {
-      out.tmpl = ParseTemplate(*cached);
+    const std::pair<std::string, int> id(std::string(document_type), version);
+    if (auto known = versions_.find(id); known != versions_.end()) {
+      out.tmpl = known->second;
       out.cached = true;
       return out;
     }
-    out.tmpl = Get(document_type, version);
-    CacheSet(key, TemplateToJson(out.tmpl));
+    const std::string key = VersionKey(document_type, version);
+    if (auto cached = CacheGet(key)) {
+      try {
+        out.tmpl = ParseTemplate(*cached);
+        out.cached = true;
+      } catch (const Error& e) {
+        LogWarning("template cache entry " + key + " unreadable (" + std::string(e.detail()) +
+                   "); replaced from PostgreSQL");
+      }
+    }
+    if (!out.cached) {
+      out.tmpl = Get(document_type, version);
+      CacheSet(key, TemplateToJson(out.tmpl));
+    }
+    if (versions_.size() >= kMaxVersions) versions_.clear();
+    versions_.emplace(id, out.tmpl);
     return out;
   }
   const std::string key = ActiveKey(document_type);

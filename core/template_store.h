@@ -47,7 +47,7 @@ struct TemplateVersionInfo {
 struct ResolvedTemplate {
   Template tmpl;
   bool candidate = false;  // chosen by the A/B split
-  bool cached = false;     // read from Redis
+  bool cached = false;     // not read from PostgreSQL (Redis, or this worker's copy of a version)
 };
 
 class TemplateStore {
@@ -146,6 +146,10 @@ class TemplateStore {
   void CheckLanguages(const Template& t) const;
   std::vector<std::string> languages_;
   std::map<std::string, ParsedSet> parsed_;  // per type
+  // Named versions this worker has read: a version never changes once created, so it is
+  // read from the cache or PostgreSQL and parsed once (at most kMaxVersions kept).
+  std::map<std::pair<std::string, int>, Template> versions_;
+  static constexpr size_t kMaxVersions = 256;
 };
 
 // Which arm of an A/B split a key falls in: true for the candidate when the key's hash mod

@@ -339,6 +339,29 @@ TEST_F(TemplatesTest, AnUnreadableCacheEntryIsReplacedFromPostgres) {
   }
 }
 
+TEST_F(TemplatesTest, ANamedVersionIsReadOncePerWorkerAndAnUnreadableEntryReplaced) {
+  TemplateStore a(*database_, redis_client_.get(), 3600, 60000);
+  a.Create(Receipt(), "test");
+  EXPECT_FALSE(a.Resolve("receipt", 1, "").cached);  // from PostgreSQL, into Redis
+  // Another worker finds it in Redis; an unreadable entry there is replaced.
+  redis_client_->Set("tmpl:v:receipt:1", "{not json", 3600);
+  Database db_b(conninfo_, 3);
+  RedisClient redis_b(redis_->address(), 300, db_name_ + ":");
+  TemplateStore b(db_b, &redis_b, 3600, 60000);
+  ResolvedTemplate r = b.Resolve("receipt", 1, "");
+  EXPECT_FALSE(r.cached);
+  EXPECT_EQ(r.tmpl.version, 1);
+  const std::string rewritten = redis_client_->Get("tmpl:v:receipt:1").value_or("");
+  EXPECT_FALSE(rewritten.empty());
+  EXPECT_NE(rewritten, "{not json");
+  // Versions never change: a worker keeps the one it has read, without asking Redis again.
+  redis_client_->Set("tmpl:v:receipt:1", "{not json", 3600);
+  ResolvedTemplate again = a.Resolve("receipt", 1, "");
+  EXPECT_TRUE(again.cached);
+  EXPECT_EQ(again.tmpl.version, 1);
+  EXPECT_EQ(redis_client_->Get("tmpl:v:receipt:1").value_or(""), "{not json");
+}
+
 TEST_F(TemplatesTest, AChangeTheCacheMissedReachesEveryWorkerWithinTheCheckInterval) {
   // Worker a cannot reach Redis (a partition, or Redis down and back with its data): its
   // activation cannot delete the cached set that worker b serves.
