@@ -157,11 +157,7 @@ class PlateReads {
     if (!plausible && rectified_ < kMaxRectifiedReads) {
       // The row may hold only part of the plate (characters joined to the frame, a gap
       // at a sticker): the plate's outline, warped to a straight crop, is searched again.
-      ++rectified_;
-      for (auto& r : ReadRectified(engines_.reader(), grey_, candidate.row, region_)) {
-        plausible = plausible || PlausibleLength(r.size(), region_);
-        readings.push_back(std::move(r));
-      }
+      plausible = ReadRectifiedInto(candidate.row, &readings);
     }
     if (!plausible) return;
     std::vector<PlateText> texts = RankCandidates(readings, region_, options_.top_n);
@@ -170,10 +166,7 @@ class PlateReads {
         rectified_ < kMaxRectifiedReads) {
       // An unsure reading of one of the likeliest places: the row may have lost a
       // character at either end or read a broken one. The rectified crop votes as well.
-      ++rectified_;
-      for (auto& r : ReadRectified(engines_.reader(), grey_, candidate.row, region_)) {
-        readings.push_back(std::move(r));
-      }
+      ReadRectifiedInto(candidate.row, &readings);
       texts = RankCandidates(readings, region_, options_.top_n);
     }
     const PlateText& best = texts.front();
@@ -200,6 +193,18 @@ class PlateReads {
     for (const auto& t : texts)
       plate.candidates.push_back({t.text, t.confidence, t.matches_pattern});
     plates_.push_back(std::move(plate));
+  }
+
+  // Reads the row's rectified plate crop into `readings` (one of the photo's
+  // kMaxRectifiedReads); whether one of its readings has a plate's length.
+  bool ReadRectifiedInto(const detail::CharRow& row, std::vector<PlateReading>* readings) {
+    ++rectified_;
+    bool plausible = false;
+    for (auto& r : ReadRectified(engines_.reader(), grey_, row, region_)) {
+      plausible = plausible || PlausibleLength(r.size(), region_);
+      readings->push_back(std::move(r));
+    }
+    return plausible;
   }
 
   LprEngines& engines_;
