@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/database.h"
 #include "core/detail/pg.h"
+#include "core/detail/text.h"
 #include "core/metrics.h"
 
 namespace scanline {
@@ -145,15 +146,10 @@ std::string MasterKeyPath(const AuthConfig& auth) {
 
 std::vector<std::string> SplitScopes(std::string_view text) {
   std::vector<std::string> scopes;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view item = text.substr(start, end - start);
+  for (std::string_view item : detail::SplitOn(text, ',')) {
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (!item.empty()) scopes.emplace_back(item);
-    start = end + 1;
   }
   return scopes;
 }

@@ -27,6 +27,7 @@
 
 #include "core/detail/image_mat.h"
 #include "core/detail/plate_detail.h"
+#include "core/detail/text.h"
 #include "core/error.h"
 
 namespace scanline {
@@ -268,12 +269,8 @@ std::vector<Candidate> DetectCandidates(PlateDetector& detector, const cv::Mat& 
 
 std::vector<std::string> SplitCascadeFiles(const std::string& text) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(':', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
+  for (std::string_view part : detail::SplitOn(text, ':')) {
+    if (!part.empty()) out.emplace_back(part);
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/crypto.h"
+#include "core/detail/text.h"
 #include "core/error.h"
 
 namespace scanline {
@@ -45,17 +46,6 @@ bool IsIdChar(char c) {
 }
 
 bool AllOf(std::string_view s, bool (*pred)(char)) { return std::all_of(s.begin(), s.end(), pred); }
-
-std::vector<std::string_view> Split(std::string_view s, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t end = s.find(separator, start);
-    parts.push_back(s.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
 
 bool IsHeaderSpace(char c) { return c == ' ' || c == '\t'; }
 
@@ -132,7 +122,7 @@ SigV4Authorization ParseAuthorization(std::string_view header) {
 
   std::string_view credential, signed_headers, signature;
   bool have_credential = false, have_signed_headers = false, have_signature = false;
-  for (std::string_view piece : Split(rest, ',')) {
+  for (std::string_view piece : detail::SplitOn(rest, ',')) {
     while (!piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
     size_t eq = piece.find('=');
     if (eq == std::string_view::npos) {
@@ -160,7 +150,7 @@ SigV4Authorization ParseAuthorization(std::string_view header) {
   }
 
   SigV4Authorization auth;
-  std::vector<std::string_view> parts = Split(credential, '/');
+  std::vector<std::string_view> parts = detail::SplitOn(credential, '/');
   if (parts.size() != 5 || parts[4] != kTerminator) {
     Malformed("Credential must be KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request");
   }
@@ -180,7 +170,7 @@ SigV4Authorization ParseAuthorization(std::string_view header) {
   auth.region = parts[2];
   auth.service = parts[3];
 
-  for (std::string_view name : Split(signed_headers, ';')) {
+  for (std::string_view name : detail::SplitOn(signed_headers, ';')) {
     if (name.empty() || !AllOf(name, IsLowerTokenChar)) {
       Malformed("SignedHeaders must be lower-case header names separated by ';'");
     }
@@ -216,7 +206,7 @@ std::string UriEncode(std::string_view in, bool keep_slash) {
 
 std::string CanonicalUri(std::string_view raw_path) {
   std::vector<std::string_view> segments;
-  for (std::string_view segment : Split(raw_path, '/')) {
+  for (std::string_view segment : detail::SplitOn(raw_path, '/')) {
     if (segment.empty() || segment == ".") continue;
     if (segment == "..") {
       if (!segments.empty()) segments.pop_back();
@@ -235,7 +225,7 @@ std::string CanonicalUri(std::string_view raw_path) {
 
 std::string CanonicalQuery(std::string_view raw_query) {
   std::vector<std::pair<std::string, std::string>> pairs;
-  for (std::string_view piece : Split(raw_query, '&')) {
+  for (std::string_view piece : detail::SplitOn(raw_query, '&')) {
     if (piece.empty()) continue;
     size_t eq = piece.find('=');
     std::string_view name = piece.substr(0, eq);

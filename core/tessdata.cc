@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/detail/text.h"
 #include "core/error.h"
 
 namespace scanline {
@@ -29,18 +30,6 @@ std::vector<std::string> InstalledLanguages(const std::string& dir) {
 
 namespace {
 
-std::vector<std::string> SplitLanguages(std::string_view lang) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= lang.size()) {
-    size_t plus = lang.find('+', start);
-    if (plus == std::string_view::npos) plus = lang.size();
-    parts.emplace_back(lang.substr(start, plus - start));
-    start = plus + 1;
-  }
-  return parts;
-}
-
 std::string JoinList(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) {
@@ -59,7 +48,8 @@ std::string CheckLanguageSet(std::string_view lang, const std::vector<std::strin
     throw InvalidOption("lang", "must name a language; installed: " + JoinList(installed));
   }
   std::vector<std::string> seen;
-  for (const auto& part : SplitLanguages(lang)) {
+  for (std::string_view piece : detail::SplitOn(lang, '+')) {
+    const std::string part(piece);
     if (part.empty()) {
       throw InvalidOption("lang",
                           "empty language in '" + std::string(lang) + "'; join languages with '+'");
