@@ -78,10 +78,12 @@ std::vector<cv::Rect> CascadeBoxes(PlateDetector::Impl& impl, const cv::Mat& gre
     f = kCascadeMaxWidth / static_cast<double>(grey.cols);
     cv::resize(grey, small, cv::Size(), f, f, cv::INTER_AREA);
   }
-  cv::equalizeHist(small, small);
+  // Into a new buffer: `small` may still be the caller's image.
+  cv::Mat equalized;
+  cv::equalizeHist(small, equalized);
   for (auto& cascade : impl.cascades) {
     std::vector<cv::Rect> found;
-    cascade.detectMultiScale(small, found, 1.2, 3, 0, cv::Size(30, 10));
+    cascade.detectMultiScale(equalized, found, 1.2, 3, 0, cv::Size(30, 10));
     for (const auto& r : found) {
       boxes.emplace_back(cvRound(r.x / f), cvRound(r.y / f), cvRound(r.width / f),
                          cvRound(r.height / f));

@@ -191,8 +191,14 @@ std::vector<CharRow> RowsInBinary(const cv::Mat& binary, double scale, bool ligh
 // top and bottom edges, longer than any character stroke at this level) are taken out.
 void RowsAtLevel(const cv::Mat& level_grey, double scale, bool light, const RowSearch& search,
                  std::vector<CharRow>* rows, std::vector<CharRow>* cut_rows) {
-  cv::Mat src = level_grey;
-  if (light) cv::bitwise_not(level_grey, src);
+  // A new buffer for the inverse: `level_grey` is the caller's image (and the next level's
+  // source), which must keep its polarity.
+  cv::Mat src;
+  if (light) {
+    cv::bitwise_not(level_grey, src);
+  } else {
+    src = level_grey;
+  }
   cv::Mat binary;
   cv::adaptiveThreshold(src, binary, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY_INV, kBlock,
                         search.contrast);

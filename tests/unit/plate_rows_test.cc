@@ -86,5 +86,31 @@ TEST(FindCharRowsTest, CuttingFramesKeepsARowFoundWithout) {
   EXPECT_EQ(a.front().chars.size(), b.front().chars.size());
 }
 
+// Characters too tall for the full-size image are found a pyramid level down, in their own
+// polarity; the caller's image is left as it was.
+TEST(FindCharRowsTest, FindsLargeRowsInTheirPolarityAndLeavesTheImageAlone) {
+  for (bool light_on_dark : {false, true}) {
+    SCOPED_TRACE(light_on_dark ? "light on dark" : "dark on light");
+    cv::Mat grey = Plate("7ABC123", 80, false);
+    if (light_on_dark) grey = 255 - grey;
+    const cv::Mat before = grey.clone();
+    detail::RowSearch search;
+    search.max_char_height = 90;
+    const auto rows = detail::FindCharRows(grey, search);
+    EXPECT_EQ(cv::norm(grey, before, cv::NORM_INF), 0);
+    const detail::CharRow* on_plate = nullptr;
+    for (const auto& row : rows) {
+      const cv::Rect b = detail::RowBounds(row);
+      if (b.y >= 3 * 80 && b.y + b.height <= 6 * 80 && row.chars.size() == 7) {
+        on_plate = &row;
+        break;
+      }
+    }
+    ASSERT_NE(on_plate, nullptr);
+    EXPECT_EQ(on_plate->light_on_dark, light_on_dark);
+    EXPECT_NEAR(on_plate->char_height, 56, 12);
+  }
+}
+
 }  // namespace
 }  // namespace scanline
