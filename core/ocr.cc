@@ -86,12 +86,8 @@ class ClearOnExit {
 void PrepareTesseractProcess() {
   setenv("OMP_THREAD_LIMIT", "1", 1);
   // libgomp reads its environment when it is loaded, before main(): when it is already in
-  // the process, the variable above only reaches children. Switching off nested and
-  // top-level parallel regions has the same effect at run time.
-  using SetLevels = void (*)(int);
-  if (void* sym = dlsym(RTLD_DEFAULT, "omp_set_max_active_levels")) {
-    reinterpret_cast<SetLevels>(sym)(0);
-  }
+  // the process, the variable above only reaches children.
+  PrepareTesseractThread();
   // A page allocates and frees the same hundred megabytes or so each time. By default glibc
   // hands large blocks back to the kernel (mmap/munmap, heap trimming) and faults them in
   // again on the next page: about half of a worker's page faults, some 10 ms of system time a
@@ -99,6 +95,18 @@ void PrepareTesseractProcess() {
   // largest page seen (the pool recycles a worker past server.max_memory_mb).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
+void PrepareTesseractThread() {
+  // libgomp (GCC 11 and later) keeps max-active-levels per thread: set on one thread, it
+  // leaves every other thread's parallel regions at full width. Switched off here, this
+  // thread's regions (Tesseract's LSTM uses `omp parallel`) run on the thread alone.
+  thread_local bool done = false;
+  if (done) return;
+  done = true;
+  using SetLevels = void (*)(int);
+  static void* const set_levels = dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
+  if (set_levels != nullptr) reinterpret_cast<SetLevels>(set_levels)(0);
 }
 
 struct OcrEngines::Impl {
@@ -466,6 +474,7 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
   api.SetImage(mat.data, mat.cols, mat.rows, mat.channels(), static_cast<int>(mat.step));
   if (prepared.resolution > 0) api.SetSourceResolution(prepared.resolution);
   ClearOnExit clear(api);
+  PrepareTesseractThread();
 
   tesseract::ETEXT_DESC monitor;
   Clock::time_point cancel_at = deadline;

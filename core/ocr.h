@@ -31,6 +31,12 @@ namespace scanline {
 // again (half a worker's page faults).
 void PrepareTesseractProcess();
 
+// Tesseract's OpenMP code run on the calling thread only (OpenMP's parallel regions switched
+// off for it; libgomp keeps this per thread). Recognition calls it on the thread it runs on;
+// a program that calls Tesseract itself on threads of its own calls it on each. Cheap after
+// the first call on a thread.
+void PrepareTesseractThread();
+
 // A pixel rectangle: x, y of the top-left corner, width and height.
 struct PixelBox {
   int x = 0;

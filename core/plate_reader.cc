@@ -32,6 +32,7 @@
 #include "core/detail/image_mat.h"
 #include "core/detail/plate_detail.h"
 #include "core/error.h"
+#include "core/ocr.h"  // PrepareTesseractThread
 #include "core/plate_chars.h"
 
 namespace scanline {
@@ -239,6 +240,7 @@ struct PlateReader::Impl {
     cv::copyMakeBorder(line, padded, kPad, kPad, kPad, kPad, cv::BORDER_CONSTANT, cv::Scalar(255));
     api->SetImage(padded.data, padded.cols, padded.rows, 1, static_cast<int>(padded.step));
     api->SetSourceResolution(300);
+    PrepareTesseractThread();
     PlateReading reading;
     if (api->Recognize(nullptr) != 0) {
       api->Clear();

@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
     if (!pix) return false;
     api.SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
     api.SetImage(pix);
+    scanline::PrepareTesseractThread();  // one OpenMP thread, as in a worker
     const bool ok = api.Recognize(nullptr) == 0;
     char* text = api.GetUTF8Text();
     delete[] text;

@@ -3,9 +3,11 @@
 // deadline, warm engines, hOCR/TSV coordinates and whole documents (multi-page TIFF, PDF).
 #include "core/ocr.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "core/detail/image_mat.h"
 #include "core/error.h"
@@ -75,6 +77,29 @@ TEST_F(OcrTest, ReadsCleanTextAtSeveralSizes) {
   const OcrPage small = Read(Scaled(page, 0.33));
   EXPECT_LT(Cer(kText, small.text), 0.05) << small.text;
   EXPECT_EQ(small.preprocess_applied.at(1).rfind("upscale:", 0), 0u);
+}
+
+// libgomp keeps OpenMP's nesting limit per thread: recognition on a thread of the caller's
+// own must still run Tesseract's parallel regions on that thread alone (two engines on two
+// threads otherwise each start a team of spinning OpenMP threads and run several times
+// slower).
+TEST_F(OcrTest, RecognitionOnAnyThreadKeepsOpenMpToThatThread) {
+  using GetLevels = int (*)();
+  const auto get_levels =
+      reinterpret_cast<GetLevels>(dlsym(RTLD_DEFAULT, "omp_get_max_active_levels"));
+  if (get_levels == nullptr) GTEST_SKIP() << "Tesseract is built without OpenMP";
+  const cv::Mat page = RenderText("Total due 1,284.50 EUR", 12, 300);
+  ASSERT_FALSE(page.empty());
+  int levels_before = -1, levels_after = -1;
+  std::string text;
+  std::thread([&] {
+    levels_before = get_levels();
+    text = Read(page).text;
+    levels_after = get_levels();
+  }).join();
+  EXPECT_GT(levels_before, 0);  // a new thread starts with OpenMP's default
+  EXPECT_EQ(levels_after, 0);
+  EXPECT_NE(text.find("1,284.50"), std::string::npos) << text;
 }
 
 TEST_F(OcrTest, UpscalingRescuesTinyText) {
