@@ -13,7 +13,10 @@
 // processes spent, whatever else ran on the machine), and the pool workers' memory (RSS and
 // PSS from /proc/PID/smaps_rollup) after the run.
 //
-//   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2]
+//   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2] [--rounds 1]
+//
+// With --rounds R every configuration runs R times, in turn (c, d, b, a, a auto, c, ...), and
+// its figures are over all its runs: a drift in the machine's speed reaches each alike.
 #include <leptonica/allheaders.h>
 #include <rapidjson/document.h>
 #include <sys/resource.h>
@@ -48,22 +51,38 @@ using scanline::testing::Service;
 using scanline::testing::ServiceOptions;
 using scanline::testing::SignedHttp;
 
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
 // The q-quantile (0..1) of `values`, which it sorts; 0 for none.
-double Quantile(std::vector<double>& values, double q) {
+static double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
 }
 
+namespace {
+
+// One configuration's pages, over every round it ran in.
 struct Result {
-  double pages_per_s = 0;
-  double p50_ms = 0, p90_ms = 0;
-  double cpu_ms = 0;  // per page
+  std::vector<double> latencies;  // ms per page
+  double seconds = 0;             // wall clock of the runs
+  double cpu_seconds = 0;         // of the recognising processes
+  int pages = 0;
   int failed = 0;
+
+  void Add(const Result& run) {
+    latencies.insert(latencies.end(), run.latencies.begin(), run.latencies.end());
+    seconds += run.seconds;
+    cpu_seconds += run.cpu_seconds;
+    pages += run.pages;
+    failed += run.failed;
+  }
+  double pages_per_s() const { return seconds > 0 ? pages / seconds : 0; }
+  double cpu_ms() const { return pages > 0 ? 1000 * cpu_seconds / pages : 0; }
+  double Quantile(double q) const {
+    std::vector<double> sorted = latencies;
+    return ::Quantile(sorted, q);
+  }
 };
 
 // CPU seconds (user + system) this process has used.
@@ -114,13 +133,11 @@ Result Drive(int images, int passes, int clients,
     });
   }
   for (auto& t : threads) t.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu_seconds = cpu() - cpu_start;
   Result r;
-  r.pages_per_s = total / seconds;
-  r.p50_ms = Quantile(latencies, 0.5);
-  r.p90_ms = Quantile(latencies, 0.9);
-  r.cpu_ms = 1000 * cpu_seconds / total;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.cpu_seconds = cpu() - cpu_start;
+  r.latencies = std::move(latencies);
+  r.pages = total;
   r.failed = failed;
   return r;
 }
@@ -133,11 +150,11 @@ std::string ReadAll(const std::string& path) {
 }
 
 void Print(const char* name, const Result& r, const Result* limit = nullptr) {
-  std::printf("%-28s %8.2f %9.0f %9.0f %9.0f %6d", name, r.pages_per_s, r.p50_ms, r.p90_ms,
-              r.cpu_ms, r.failed);
+  std::printf("%-28s %8.2f %9.0f %9.0f %9.0f %6d", name, r.pages_per_s(), r.Quantile(0.5),
+              r.Quantile(0.9), r.cpu_ms(), r.failed);
   if (limit) {
-    std::printf("   %.2fx of (c), p50 %+.0f ms", r.pages_per_s / limit->pages_per_s,
-                r.p50_ms - limit->p50_ms);
+    std::printf("   %.2fx of (c), p50 %+.0f ms", r.pages_per_s() / limit->pages_per_s(),
+                r.Quantile(0.5) - limit->Quantile(0.5));
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -157,7 +174,7 @@ long SmapsField(int pid, const std::string& field) {
 
 int main(int argc, char** argv) {
   scanline::PrepareTesseractProcess();
-  int images = 20, clients = 2, passes = 2;
+  int images = 20, clients = 2, passes = 2, rounds = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const int v = std::atoi(argv[i + 1]);
@@ -167,6 +184,8 @@ int main(int argc, char** argv) {
       clients = v;
     else if (a == "--passes")
       passes = v;
+    else if (a == "--rounds")
+      rounds = std::max(1, v);
   }
   const std::string dir = std::string(SCANLINE_SOURCE_DIR) + "/../shared/data/receipts/img";
   std::vector<std::string> paths;
@@ -178,10 +197,6 @@ int main(int argc, char** argv) {
   for (const auto& p : paths) bytes.push_back(ReadAll(p));
   const std::string tessdata = scanline::TessdataDir("");
 
-  std::printf("machine: %u cores; %d receipts x %d passes, %d at a time; eng, psm 6\n",
-              std::thread::hardware_concurrency(), images, passes, clients);
-  std::printf("%-28s %8s %9s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "CPU ms", "failed");
-
   // (c) one warm TessBaseAPI per thread.
   std::vector<std::unique_ptr<tesseract::TessBaseAPI>> apis;
   for (int t = 0; t < clients; ++t) {
@@ -189,7 +204,7 @@ int main(int argc, char** argv) {
     apis.back()->Init(tessdata.c_str(), "eng", tesseract::OEM_DEFAULT);
     apis.back()->SetVariable("debug_file", "/dev/null");
   }
-  const Result limit = Drive(images, passes, clients, [&](int i, int t) {
+  auto bare = [&](int i, int t) {
     tesseract::TessBaseAPI& api = *apis[static_cast<size_t>(t)];
     const std::string& b = bytes[static_cast<size_t>(i)];
     Pix* pix = pixReadMem(reinterpret_cast<const l_uint8*>(b.data()), b.size());
@@ -203,37 +218,30 @@ int main(int argc, char** argv) {
     api.Clear();
     pixDestroy(&pix);
     return ok;
-  });
-  for (auto& api : apis) api->End();
-  apis.clear();
-  Print("(c) in-process, warm API", limit);
+  };
 
   // (d) scanline's own code in-process: decode, checks, Recognize with its word iteration.
-  {
-    std::vector<std::unique_ptr<scanline::OcrEngines>> engines;
-    for (int t = 0; t < clients; ++t) {
-      engines.push_back(std::make_unique<scanline::OcrEngines>(tessdata));
-      engines.back()->Preload("eng");
-    }
-    scanline::OcrOptions options;
-    options.psm = 6;
-    options.preprocess = scanline::ParsePreprocess("none");
-    const scanline::ImageLimits limits;
-    const Result own = Drive(images, passes, clients, [&](int i, int t) {
-      const scanline::OcrDocument document = scanline::RecognizeDocument(
-          *engines[static_cast<size_t>(t)], bytes[static_cast<size_t>(i)], limits, options);
-      return !document.pages.empty();
-    });
-    Print("(d) scanline in-process", own, &limit);
+  std::vector<std::unique_ptr<scanline::OcrEngines>> engines;
+  for (int t = 0; t < clients; ++t) {
+    engines.push_back(std::make_unique<scanline::OcrEngines>(tessdata));
+    engines.back()->Preload("eng");
   }
+  scanline::OcrOptions own_options;
+  own_options.psm = 6;
+  own_options.preprocess = scanline::ParsePreprocess("none");
+  const scanline::ImageLimits limits;
+  auto own = [&](int i, int t) {
+    const scanline::OcrDocument document = scanline::RecognizeDocument(
+        *engines[static_cast<size_t>(t)], bytes[static_cast<size_t>(i)], limits, own_options);
+    return !document.pages.empty();
+  };
 
   // (b) a process per image.
-  const Result spawn = Drive(images, passes, clients, [&](int i, int) {
+  auto spawn = [&](int i, int) {
     const std::string cmd = "OMP_THREAD_LIMIT=1 tesseract '" + paths[static_cast<size_t>(i)] +
                             "' stdout --psm 6 >/dev/null 2>&1";
     return std::system(cmd.c_str()) == 0;
-  });
-  Print("(b) tesseract per image", spawn, &limit);
+  };
 
   // (a) through nginx and the pool.
   ServiceOptions options;
@@ -246,7 +254,7 @@ int main(int argc, char** argv) {
   // Per request: the client's latency less the worker's own "total" timing, i.e. what TLS,
   // nginx, FastCGI, the signature checks, the log and the JSON add around recognition.
   std::mutex outside_mu;
-  std::vector<double> outside_ms;
+  std::vector<double>* outside_ms = nullptr;
   auto via_service = [&](const std::string& preprocess) {
     return [&, preprocess](int i, int) {
       // Each request signs anew (a signature is accepted once): the deadline differs.
@@ -263,22 +271,14 @@ int main(int argc, char** argv) {
       }
       rapidjson::Document result;
       result.Parse(r.body.c_str());
-      if (result.IsObject() && result.HasMember("timings_ms")) {
+      if (outside_ms != nullptr && result.IsObject() && result.HasMember("timings_ms")) {
         std::lock_guard<std::mutex> lock(outside_mu);
-        outside_ms.push_back(ms - result["timings_ms"]["total"].GetDouble());
+        outside_ms->push_back(ms - result["timings_ms"]["total"].GetDouble());
       }
       return true;
     };
   };
-  auto print_outside = [&] {
-    if (!outside_ms.empty()) {
-      std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages\n", "",
-                  Quantile(outside_ms, 0.5), Quantile(outside_ms, 0.9));
-    }
-    outside_ms.clear();
-  };
   Drive(clients, 1, clients, via_service("none"));  // one request per worker first
-  outside_ms.clear();
   std::vector<int> workers;
   HttpResponse status = Http("GET", service.base_url() + "/status");
   rapidjson::Document doc;
@@ -291,12 +291,39 @@ int main(int argc, char** argv) {
     for (const int pid : workers) seconds += PidCpuSeconds(pid);
     return seconds;
   };
-  const Result none = Drive(images, passes, clients, via_service("none"), workers_cpu);
+
+  // Every configuration once per round, in turn, so that a change in the machine's speed
+  // (its host's load) reaches them all alike.
+  std::printf("machine: %u cores; %d receipts x %d passes x %d rounds, %d at a time; eng, psm 6\n",
+              std::thread::hardware_concurrency(), images, passes, rounds, clients);
+  Result limit, scanline_own, spawned, none, autop;
+  std::vector<double> outside_none, outside_auto;
+  for (int round = 0; round < rounds; ++round) {
+    limit.Add(Drive(images, passes, clients, bare));
+    scanline_own.Add(Drive(images, passes, clients, own));
+    spawned.Add(Drive(images, passes, clients, spawn));
+    outside_ms = &outside_none;
+    none.Add(Drive(images, passes, clients, via_service("none"), workers_cpu));
+    outside_ms = &outside_auto;
+    autop.Add(Drive(images, passes, clients, via_service("auto"), workers_cpu));
+    outside_ms = nullptr;
+  }
+  for (auto& api : apis) api->End();
+
+  std::printf("%-28s %8s %9s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "CPU ms", "failed");
+  auto print_outside = [](std::vector<double>& ms) {
+    if (!ms.empty()) {
+      std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages\n", "",
+                  Quantile(ms, 0.5), Quantile(ms, 0.9));
+    }
+  };
+  Print("(c) in-process, warm API", limit);
+  Print("(d) scanline in-process", scanline_own, &limit);
+  Print("(b) tesseract per image", spawned, &limit);
   Print("(a) service, preprocess=none", none, &limit);
-  print_outside();
-  const Result autop = Drive(images, passes, clients, via_service("auto"), workers_cpu);
+  print_outside(outside_none);
   Print("(a) service, preprocess=auto", autop, &limit);
-  print_outside();
+  print_outside(outside_auto);
 
   for (const int pid : workers) {
     std::printf("worker %d: RSS %ld MiB, PSS %ld MiB\n", pid, SmapsField(pid, "Rss") / 1024,
