@@ -229,22 +229,39 @@ Postgres::~Postgres() {
 }
 
 void Postgres::Start() {
-  std::string out;
-  int rc = Shell(AsPostgres(std::string(kPgBin) + "/pg_ctl -w -t 30 -D " + Quote(data_dir_) +
-                            " -l " + Quote(log_path_) +
-                            " -o \"-c listen_addresses='' -c fsync=off -c "
-                            "full_page_writes=off -c synchronous_commit=off -k " +
-                            socket_dir_ + "\" start"),
-                 &out);
-  if (rc != 0) throw std::runtime_error("pg_ctl start failed: " + out);
+  // The postmaster is this process's child (not daemonised by pg_ctl), so that a test binary
+  // that is killed takes it along: Process asks it to stop when its parent dies, and setpriv
+  // keeps that request across the switch to the postgres user (which clears it).
+  std::vector<std::string> argv;
+  if (IsRoot()) {
+    argv = {"setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+            "--pdeathsig=SIGINT"};  // SIGINT: a fast shutdown
+  }
+  argv.insert(argv.end(), {std::string(kPgBin) + "/postgres", "-D", data_dir_, "-k", socket_dir_,
+                           "-c", "listen_addresses=", "-c", "fsync=off", "-c",
+                           "full_page_writes=off", "-c", "synchronous_commit=off"});
+  server_.Start(argv, log_path_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (true) {
+    if (Shell(std::string(kPgBin) + "/pg_isready -q -U postgres -h " + Quote(socket_dir_)) == 0) {
+      break;
+    }
+    if (!server_.Running() || std::chrono::steady_clock::now() > deadline) {
+      server_.Stop(SIGQUIT, 5000);
+      std::string log;
+      try {
+        log = ReadFile(log_path_);
+      } catch (const std::exception&) {
+      }
+      throw std::runtime_error("PostgreSQL did not start: " + log);
+    }
+    SleepMs(20);
+  }
   running_ = true;
 }
 
 void Postgres::Stop() {
-  std::string out;
-  Shell(
-      AsPostgres(std::string(kPgBin) + "/pg_ctl -w -t 30 -m fast -D " + Quote(data_dir_) + " stop"),
-      &out);
+  server_.Stop(SIGINT, 30000);  // fast shutdown: clients cut off, data kept
   running_ = false;
 }
 

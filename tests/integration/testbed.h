@@ -70,6 +70,7 @@ class Postgres {
   std::string data_dir_;
   std::string socket_dir_;
   std::string log_path_;
+  Process server_;  // the postmaster
   bool running_ = false;
 };
 
