@@ -447,10 +447,11 @@ RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
   cv::Mat smooth, otsu;
   cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
   cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
-  // Characters cover less than half of their band: when the dark class covers more, the row
-  // was found in the other polarity (the gaps between characters) and the line is inverted.
+  // Characters cover less than half of their band, heavy condensed ones up to about 60 %:
+  // when the dark class covers more, the row was found in the other polarity (the gaps
+  // between characters) and the line is inverted.
   const cv::Rect band(0, otsu.rows / 2 - kCharPx / 3, otsu.cols, 2 * (kCharPx / 3));
-  if (cv::countNonZero(otsu(band)) > 0.5 * band.area()) {
+  if (cv::countNonZero(otsu(band)) > 0.62 * band.area()) {
     cv::bitwise_not(line, line);
     cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
     cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
