@@ -1,6 +1,6 @@
 // The plate character model: the shipped file loads and reads characters it was not trained
 // on; a missing or foreign file is refused by name; training and saving round-trip; a line
-// is cut into its characters.
+// is cut into its characters; a line of heavy characters is prepared dark on light.
 #include "core/plate_chars.h"
 
 #include <gtest/gtest.h>
@@ -190,6 +190,35 @@ TEST(BinarisedLineTest, FrameCutPartsCharactersStandingOnTheFramesEdge) {
 
 TEST(BinarisedLineTest, NoFrameCutWithoutAFrame) {
   EXPECT_TRUE(detail::BinarisedLine(RowOf(DrawLine("7AB12", 55)), 3).empty());
+}
+
+// Heavy condensed lettering (as on Texas plates) covers more than half of its band, yet is
+// no row of the gaps between characters: the prepared line stays dark on light.
+TEST(PrepareRowTest, HeavyCharactersAreNotTakenForTheGapsBetweenThem) {
+  auto font = cv::freetype::createFreeType2();
+  font->loadFontData("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", 0);
+  cv::Mat colour(160, 420, CV_8UC3, cv::Scalar::all(90));
+  cv::rectangle(colour, cv::Rect(20, 30, 380, 100), cv::Scalar::all(230), cv::FILLED);
+  int x = 40;
+  for (char c : std::string("WMH8BN")) {
+    font->putText(colour, std::string(1, c), cv::Point(x, 105), 60, cv::Scalar::all(20), -1,
+                  cv::LINE_AA, true);
+    x += 56;
+  }
+  cv::Mat scene;
+  cv::cvtColor(colour, scene, cv::COLOR_BGR2GRAY);
+  cv::erode(scene, scene, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+  detail::RowSearch search;
+  search.light_chars = false;
+  const auto rows = detail::FindCharRows(scene, search);
+  ASSERT_FALSE(rows.empty());
+  ASSERT_EQ(rows.front().chars.size(), 6u);
+  const detail::RowImages images = detail::PrepareRow(scene, rows.front());
+  const int char_px = 40;  // the reader's character height; the band is PrepareRow's
+  const cv::Rect band(0, images.otsu.rows / 2 - char_px / 3, images.otsu.cols, 2 * (char_px / 3));
+  const double covered = cv::countNonZero(images.otsu(band)) / static_cast<double>(band.area());
+  EXPECT_GT(covered, 0.5);  // the lettering covers more than half of its band
+  EXPECT_GT(cv::mean(images.line.row(1))[0], 128);  // the margin above is the light plate
 }
 
 TEST(RowBlobGlyphsTest, CutsTheDetectorsBlobsAndDropsNeighbours) {
