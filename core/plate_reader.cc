@@ -440,6 +440,11 @@ cv::Mat StraightenRow(const cv::Mat& grey, const CharRow& row, int char_px, doub
   return out;
 }
 
+double CharBandInk(const cv::Mat& otsu) {
+  const cv::Rect band(0, otsu.rows / 2 - kCharPx / 3, otsu.cols, 2 * (kCharPx / 3));
+  return cv::countNonZero(otsu(band)) / static_cast<double>(band.area());
+}
+
 RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
   RowImages images;
   cv::Mat line = StraightenRow(grey, row, kCharPx, 0.45, 0.45);
@@ -450,8 +455,7 @@ RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
   // Characters cover less than half of their band, heavy condensed ones up to about 60 %:
   // when the dark class covers more, the row was found in the other polarity (the gaps
   // between characters) and the line is inverted.
-  const cv::Rect band(0, otsu.rows / 2 - kCharPx / 3, otsu.cols, 2 * (kCharPx / 3));
-  if (cv::countNonZero(otsu(band)) > 0.62 * band.area()) {
+  if (CharBandInk(otsu) > 0.62) {
     cv::bitwise_not(line, line);
     cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
     cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);

@@ -63,6 +63,11 @@ struct RowImages {
 };
 RowImages PrepareRow(const cv::Mat& grey, const CharRow& row);
 
+// The share (0..1) of a prepared line's middle band, where its characters stand, that the
+// ink of `otsu` (255, a line of PrepareRow's height) covers. PrepareRow inverts a line whose dark
+// class covers over 0.62.
+double CharBandInk(const cv::Mat& otsu);
+
 // A prepared row binarised one way (see ReadRow), dark characters on white; way 1 is the
 // grey line itself. Way 3 is way 0 with the plate frame's edges cut off the characters (runs
 // of ink longer than a character is wide, off the line's middle); an empty Mat when the
