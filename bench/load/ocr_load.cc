@@ -51,16 +51,16 @@ using scanline::testing::Service;
 using scanline::testing::ServiceOptions;
 using scanline::testing::SignedHttp;
 
+namespace {
+
 using Clock = std::chrono::steady_clock;
 
 // The q-quantile (0..1) of `values`, which it sorts; 0 for none.
-static double Quantile(std::vector<double>& values, double q) {
+double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
 }
-
-namespace {
 
 // One configuration's pages, over every round it ran in.
 struct Result {
@@ -79,9 +79,9 @@ struct Result {
   }
   double pages_per_s() const { return seconds > 0 ? pages / seconds : 0; }
   double cpu_ms() const { return pages > 0 ? 1000 * cpu_seconds / pages : 0; }
-  double Quantile(double q) const {
+  double Latency(double q) const {  // the q-quantile of the pages' latencies, ms
     std::vector<double> sorted = latencies;
-    return ::Quantile(sorted, q);
+    return Quantile(sorted, q);
   }
 };
 
@@ -150,11 +150,11 @@ std::string ReadAll(const std::string& path) {
 }
 
 void Print(const char* name, const Result& r, const Result* limit = nullptr) {
-  std::printf("%-28s %8.2f %9.0f %9.0f %9.0f %6d", name, r.pages_per_s(), r.Quantile(0.5),
-              r.Quantile(0.9), r.cpu_ms(), r.failed);
+  std::printf("%-28s %8.2f %9.0f %9.0f %9.0f %6d", name, r.pages_per_s(), r.Latency(0.5),
+              r.Latency(0.9), r.cpu_ms(), r.failed);
   if (limit) {
     std::printf("   %.2fx of (c), p50 %+.0f ms", r.pages_per_s() / limit->pages_per_s(),
-                r.Quantile(0.5) - limit->Quantile(0.5));
+                r.Latency(0.5) - limit->Latency(0.5));
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
       return true;
     };
   };
-  Drive(clients, 1, clients, via_service("none"));  // one request per worker first
+  Drive(1, clients, clients, via_service("none"));  // one request per worker first
   std::vector<int> workers;
   HttpResponse status = Http("GET", service.base_url() + "/status");
   rapidjson::Document doc;
