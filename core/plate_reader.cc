@@ -209,8 +209,9 @@ std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
     PlateText t{text, static_cast<float>(100.0 * s / used), false};
     const double weight = PatternWeight(text, region);
     t.matches_pattern = weight > 0;
-    const bool trusted =
-        !t.matches_pattern && region.free_text > 0 && t.confidence >= kMinFreeConfidence;
+    const bool trusted = !t.matches_pattern && region.free_text > 0 &&
+                         t.confidence >= kMinFreeConfidence && text.size() >= region.min_length &&
+                         text.size() <= region.max_length;
     const bool first = t.matches_pattern || trusted;
     double key = std::log(std::max(s / used, 1e-12));
     if (t.matches_pattern) key += kPriorExponent * std::log(weight);

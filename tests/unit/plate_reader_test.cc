@@ -76,6 +76,27 @@ TEST(RankCandidatesTest, UnsureTextFittingNoPatternStaysAfterTheFits) {
   EXPECT_GT(free_text, fits);
 }
 
+TEST(RankCandidatesTest, SureTextOfNoPlateLengthIsNotTrusted) {
+  // A clear two-character reading (a bolt and a sticker's letter, three readings of it)
+  // beside a fitting but unsure seven-character one: a region has no plate of two
+  // characters, so the fitting text comes first however sure the short one is.
+  auto third = [](char c) { return CharChoices{{c, 0.3f}}; };
+  const PlateReading short_one = {Sure('J'), Sure('U')};
+  const PlateReading plate = {third('A'), third('B'), third('C'), third('1'),
+                              third('2'), third('3'), third('4')};
+  const auto ranked = RankCandidates({short_one, short_one, short_one, plate}, Trusting(), 10);
+  ASSERT_GE(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].text, "ABC1234");
+  EXPECT_TRUE(ranked[0].matches_pattern);
+  bool seen = false;
+  for (const auto& t : ranked) {
+    if (t.text != "JU") continue;
+    seen = true;
+    EXPECT_GE(t.confidence, kMinFreeConfidence);  // sure, and still after the fit
+  }
+  EXPECT_TRUE(seen);
+}
+
 TEST(RankCandidatesTest, AddsConfusableStandIns) {
   // Tesseract offers only '8' for a letter position; B is the plate's usual stand-in.
   PlateReading r = {Sure('A'), Sure('B'), {{'8', 0.9f}}, Sure('1'),
