@@ -7,9 +7,10 @@
 // - The Haar cascade is asked only when the rows (and an operator's ONNX model) gave no
 //   plate: on the training photos it added no plate the rows had not read, for a tenth of
 //   the time of a photo.
-// - A place's reading under kUnsureConfidence is read once more from its rectified crop,
-//   for the likeliest places only (the row may have lost a character at either end; the
-//   crop holds the whole plate).
+// - A place's reading under kUnsureConfidence, or one whose best text fits no pattern, is
+//   read once more from its rectified crop, for the likeliest places only (the row may have
+//   lost a character at either end, and a sure text one character short of a plate often
+//   fits no pattern; the crop holds the whole plate).
 // - The character model also reads the row's own blobs as the detector found them (cheap: no
 //   Tesseract call) when they are as many as a plate's characters, or when no binarised line
 //   of the row gives a plate's length (before the rectified crop is tried).
@@ -36,8 +37,8 @@ namespace {
 constexpr size_t kMaxReads = 12;          // rows read per photo
 constexpr size_t kRowsPerPlate = 2;       // rows read for one place
 constexpr size_t kMaxRectifiedReads = 2;  // rectified plate crops read per photo
-// A place's best text under this confidence (0..100) is read again from its rectified crop,
-// for the first kUnsureGroups places read.
+// A place's best text under this confidence (0..100), or fitting no pattern, is read again
+// from its rectified crop, for the first kUnsureGroups places read.
 constexpr float kUnsureConfidence = 25;
 constexpr size_t kUnsureGroups = 3;
 constexpr int kCropHeight = 96;  // rectified plate crop, pixels
@@ -162,10 +163,11 @@ class PlateReads {
     if (!plausible) return;
     std::vector<PlateText> texts = RankCandidates(readings, region_, options_.top_n);
     if (texts.empty()) return;
-    if (texts.front().confidence < kUnsureConfidence && place < kUnsureGroups &&
-        rectified_ < kMaxRectifiedReads) {
-      // An unsure reading of one of the likeliest places: the row may have lost a
-      // character at either end or read a broken one. The rectified crop votes as well.
+    if ((texts.front().confidence < kUnsureConfidence || !texts.front().matches_pattern) &&
+        place < kUnsureGroups && rectified_ < kMaxRectifiedReads) {
+      // An unsure reading of one of the likeliest places, or one that fits no pattern: the
+      // row may have lost a character at either end or read a broken one. The rectified
+      // crop votes as well.
       ReadRectifiedInto(candidate.row, &readings);
       texts = RankCandidates(readings, region_, options_.top_n);
     }
