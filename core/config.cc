@@ -30,8 +30,11 @@ struct Binding {
   std::string doc;  // one line for the example file
 };
 
+// The arguments are member names, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SCANLINE_FIELD(section, key) \
   [](Config & c) -> auto& { return c.section.key; }
+// NOLINTEND(bugprone-macro-parentheses)
 
 std::vector<Binding> Bindings() {
   return {
@@ -264,12 +267,13 @@ Config LoadConfig(const std::string& path, const std::map<std::string, std::stri
       }
     }
   }
-  for (const auto& [name, value] : env) {
+  for (const auto& variable : env) {
+    const std::string& name = variable.first;
     if (!name.starts_with("SCANLINE_")) continue;
     auto it = std::find_if(bindings.begin(), bindings.end(),
                            [&](const Binding& b) { return EnvName(b.path) == name; });
     if (it == bindings.end()) continue;  // other SCANLINE_* variables (SCANLINE_CONFIG, ...)
-    ApplyString(config, *it, value, name);
+    ApplyString(config, *it, variable.second, name);
   }
   Validate(config);
   return config;

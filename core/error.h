@@ -62,7 +62,7 @@ std::string_view TitleFor(ErrorCode code);
 class Error : public std::runtime_error {
  public:
   // `detail` is shown to the client; `internal` only goes to the log.
-  Error(ErrorCode code, std::string detail, std::string internal = {})
+  Error(ErrorCode code, const std::string& detail, std::string internal = {})
       : std::runtime_error(detail), code_(code), internal_(std::move(internal)) {}
 
   // Adds an RFC 9457 extension member (string valued), e.g. {"option", "psm"}.

@@ -356,16 +356,17 @@ std::optional<std::string> ParseAmount(std::string_view text, std::string_view c
   while (start < text.size() && !IsDigit(text[start])) ++start;
   if (start == text.size()) return std::nullopt;
   // The run: digits, '.', ',', '\'', and single spaces followed by exactly three digits.
+  // "1 234,56": a space groups thousands only before a comma decimal or the end, so
+  // "2 100.00" (a quantity, then an amount) stays two numbers.
+  auto grouping_space = [&](size_t i) {
+    return text[i] == ' ' && i + 4 <= text.size() && IsDigit(text[i + 1]) && IsDigit(text[i + 2]) &&
+           IsDigit(text[i + 3]) &&
+           (i + 4 == text.size() || text[i + 4] == ',' || text[i + 4] == ' ');
+  };
   size_t end = start;
   while (end < text.size()) {
     char c = text[end];
-    if (IsDigit(c) || c == '.' || c == ',' || c == '\'') {
-      ++end;
-    } else if (c == ' ' && end + 4 <= text.size() && IsDigit(text[end + 1]) &&
-               IsDigit(text[end + 2]) && IsDigit(text[end + 3]) &&
-               (end + 4 == text.size() || text[end + 4] == ',' || text[end + 4] == ' ')) {
-      // "1 234,56": a space groups thousands only before a comma decimal or the end, so
-      // "2 100.00" (a quantity, then an amount) stays two numbers.
+    if (IsDigit(c) || c == '.' || c == ',' || c == '\'' || grouping_space(end)) {
       ++end;
     } else {
       break;
@@ -390,15 +391,12 @@ std::optional<std::string> ParseAmount(std::string_view text, std::string_view c
     size_t count_sep = std::count(run.begin(), run.end(), sep);
     bool has_other = run.find(other) != std::string::npos;
     size_t decimals = run.size() - last - 1;
-    bool is_decimal;
-    if (has_other) {
-      is_decimal = true;  // "1.234,56" / "1,234.56": the last separator is the decimal one
-    } else if (count_sep > 1) {
+    // With both separators ("1.234,56" / "1,234.56") the last is the decimal one.
+    bool is_decimal = true;
+    if (!has_other && count_sep > 1) {
       is_decimal = false;  // "1.234.567"
-    } else if (decimals == 3) {
+    } else if (!has_other && decimals == 3) {
       is_decimal = ThreeDecimals(currency);  // "1,234" is a thousand
-    } else {
-      is_decimal = true;
     }
     if (is_decimal) {
       int_part = run.substr(0, last);

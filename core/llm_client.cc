@@ -288,7 +288,10 @@ LlmAnswer LlmClient::ExtractFields(const Template& t, const std::string& ocr_tex
                ? (a.timed_out ? "timed out after " + std::to_string(bounded.timeout_ms) + " ms"
                               : a.error)
                : "HTTP " + std::to_string(a.status);
-    LogWarning("llm " + url + " attempt " + std::to_string(attempt) + ": " + last);
+    std::string warning = "llm " + url;
+    warning += " attempt " + std::to_string(attempt) + ": ";
+    warning += last;
+    LogWarning(warning);
     if (!retryable || attempt > options_.max_retries) break;
     int wait = delay_ms;
     if (a.retry_after_s >= 0) wait = std::max(wait, std::min(a.retry_after_s, 10) * 1000);

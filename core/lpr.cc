@@ -72,6 +72,7 @@ std::vector<PlateReading> ReadRectified(PlateReader& reader, const cv::Mat& grey
   cv::Point2f centre(0, 0);
   for (const auto& p : outline) centre += p * 0.25f;
   std::vector<cv::Point2f> from;
+  from.reserve(outline.size());
   for (const auto& p : outline) from.push_back(centre + (p - centre) * 1.1f);
   const float h = kCropHeight;
   const float w = std::round(h * static_cast<float>(region.aspect));

@@ -15,8 +15,8 @@ using detail::WriteRounded;
 using detail::WriteString;
 using detail::WriteTimings;
 
-Error BadOption(std::string_view name, std::string detail) {
-  return Error(ErrorCode::kInvalidOption, std::move(detail)).With("option", std::string(name));
+Error BadOption(std::string_view name, const std::string& detail) {
+  return Error(ErrorCode::kInvalidOption, detail).With("option", std::string(name));
 }
 
 }  // namespace

@@ -144,6 +144,7 @@ std::string RenderPrometheus(const std::vector<const MetricsBlock*>& blocks,
          "endpoint.\n# TYPE scanline_request_duration_seconds histogram\n";
   for (int e = 0; e < kMetricEndpoints; ++e) {
     std::vector<const Histogram*> parts;
+    parts.reserve(blocks.size());
     for (const MetricsBlock* b : blocks) parts.push_back(&b->latency[e]);
     if (sum([&](const MetricsBlock& b) -> auto& { return b.latency[e].count; }) == 0) continue;
     RenderHistogram(out, "scanline_request_duration_seconds",
@@ -154,6 +155,7 @@ std::string RenderPrometheus(const std::vector<const MetricsBlock*>& blocks,
          "# TYPE scanline_stage_duration_seconds histogram\n";
   for (int s = 0; s < kMetricStages; ++s) {
     std::vector<const Histogram*> parts;
+    parts.reserve(blocks.size());
     for (const MetricsBlock* b : blocks) parts.push_back(&b->stages[s]);
     if (sum([&](const MetricsBlock& b) -> auto& { return b.stages[s].count; }) == 0) continue;
     RenderHistogram(out, "scanline_stage_duration_seconds",

@@ -35,7 +35,8 @@ constexpr int kBoxH = 20;
 constexpr int kHogW = 16;  // pixels: the glyph again, for gradient histograms
 constexpr int kHogH = 24;
 constexpr int kHogFeatures = 15 * 4 * 9;  // 3x5 blocks of 2x2 cells of 4x4 pixels, 9 bins
-constexpr int kFeatures = kBoxW * kBoxH + 1 + kHogFeatures;
+constexpr int kPixelFeatures = kBoxW * kBoxH;
+constexpr int kFeatures = kPixelFeatures + 1 + kHogFeatures;
 // MLP outputs (about -1.7..1.7) to log-odds: 2 leaves a confusable second choice a few
 // percent, enough for a region's pattern to prefer it.
 constexpr float kSoftmaxGain = 2.0f;
@@ -70,7 +71,7 @@ bool GlyphFeatures(const cv::Mat& ink, float* out) {
     const uint8_t* p = canvas.ptr<uint8_t>(r);
     for (int c = 0; c < kBoxW; ++c) out[r * kBoxW + c] = p[c] / 255.0f;
   }
-  out[kBoxW * kBoxH] = static_cast<float>(box.width) / box.height;
+  out[kPixelFeatures] = static_cast<float>(box.width) / box.height;
   // Gradient orientation histograms of the glyph in a 16x24 box: the strokes' directions.
   const cv::Mat hog_canvas = Centred(tight, kHogW, kHogH);
   static const cv::HOGDescriptor hog(cv::Size(kHogW, kHogH), cv::Size(8, 8), cv::Size(4, 4),
@@ -78,7 +79,7 @@ bool GlyphFeatures(const cv::Mat& ink, float* out) {
   std::vector<float> descriptor;
   hog.compute(hog_canvas, descriptor);
   std::copy_n(descriptor.begin(), std::min<size_t>(descriptor.size(), kHogFeatures),
-              out + kBoxW * kBoxH + 1);
+              out + kPixelFeatures + 1);
   return true;
 }
 

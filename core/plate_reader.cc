@@ -521,6 +521,7 @@ std::vector<cv::Mat> LineGlyphs(const cv::Mat& clean) {
   }
   if (glyphs.empty()) return {};
   std::vector<int> heights;
+  heights.reserve(glyphs.size());
   for (const auto& g : glyphs) heights.push_back(g.r.height);
   std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
   const double h = heights[heights.size() / 2];

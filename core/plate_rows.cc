@@ -156,6 +156,7 @@ std::vector<CharRow> RowsInBinary(const cv::Mat& binary, double scale, bool ligh
     // Fences, railings and grilles make rows of thin bars: characters are about half as
     // wide as they are tall ('1' and 'I' are the exception, not the rule).
     std::vector<double> aspects;
+    aspects.reserve(chain.size());
     for (int k : chain)
       aspects.push_back(blobs[k].r.width / static_cast<double>(blobs[k].r.height));
     std::nth_element(aspects.begin(), aspects.begin() + aspects.size() / 2, aspects.end());

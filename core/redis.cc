@@ -89,7 +89,7 @@ RedisClient::RedisClient(std::string address, int timeout_ms, std::string key_pr
     : key_prefix_(std::move(key_prefix)), impl_(std::make_unique<Impl>()) {
   impl_->address = std::move(address);
   impl_->timeout.tv_sec = timeout_ms / 1000;
-  impl_->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+  impl_->timeout.tv_usec = static_cast<suseconds_t>(timeout_ms % 1000) * 1000;
 }
 
 RedisClient::~RedisClient() = default;

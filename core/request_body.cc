@@ -20,8 +20,8 @@
 namespace scanline {
 namespace {
 
-[[noreturn]] void BadBody(std::string detail) {
-  throw Error(ErrorCode::kBadRequest, std::move(detail));
+[[noreturn]] void BadBody(const std::string& detail) {
+  throw Error(ErrorCode::kBadRequest, detail);
 }
 
 std::string Lower(std::string_view s) {
@@ -144,7 +144,7 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
       continue;
     }
     if (padding > 0) return std::nullopt;  // data after padding
-    const int v = kValue[c];
+    const int8_t v = kValue[c];
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;

@@ -520,7 +520,7 @@ class FieldFinder {
           }
         }
         if (outside < 3 && previous != nullptr) {
-          text = TrimPunctuation(previous->text) + " " + text;
+          text.insert(0, TrimPunctuation(previous->text) + " ");
           box = UnionBox(previous->box, box);
           used.push_back(previous);
         }
@@ -1097,6 +1097,7 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
   RuleExtraction result;
   const std::vector<TextLine> lines = PrepareLines(pages);
   std::vector<PageSize> sizes;
+  sizes.reserve(pages.size());
   for (const OcrPage& p : pages) sizes.push_back({p.width, p.height});
   FieldFinder finder(lines, sizes);
   std::optional<MrzResult> mrz;
@@ -1140,6 +1141,7 @@ RuleExtraction ExtractWithRules(const Template& t, const std::vector<OcrPage>& p
       case LocateStrategy::kMrz: {
         if (!mrz_tried) {
           std::vector<std::string> texts;
+          texts.reserve(lines.size());
           for (const TextLine& l : lines) texts.push_back(l.text);
           mrz = FindMrz(texts);
           mrz_tried = true;

@@ -22,8 +22,8 @@ constexpr size_t kSignatureHexLength = 64;
 constexpr size_t kMaxKeyIdLength = 128;
 constexpr size_t kMaxScopePartLength = 64;
 
-[[noreturn]] void Malformed(std::string detail) {
-  throw Error(ErrorCode::kMalformedAuthorization, std::move(detail));
+[[noreturn]] void Malformed(const std::string& detail) {
+  throw Error(ErrorCode::kMalformedAuthorization, detail);
 }
 
 bool IsUnreserved(unsigned char c) {

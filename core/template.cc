@@ -21,7 +21,7 @@
 namespace scanline {
 namespace {
 
-constexpr size_t kMaxPromptBytes = 32 * 1024;
+constexpr size_t kMaxPromptBytes = size_t{32} * 1024;
 constexpr size_t kMaxFields = 200;
 constexpr size_t kMaxTextBytes = 4096;
 

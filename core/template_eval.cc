@@ -63,8 +63,10 @@ void ScoreDocument(const std::vector<ExtractedField>& fields,
       if (extracted) fp = 1;
       if (labelled) fn = 1;
       if (mismatches && (extracted || labelled)) {
-        mismatches->push_back(name + ": got \"" + (extracted ? got->value.raw : "") + "\" want \"" +
-                              label + "\"");
+        std::string line = name + ": got \"";
+        if (extracted) line += got->value.raw;
+        line += "\" want \"" + label + "\"";
+        mismatches->push_back(std::move(line));
       }
     }
     s.true_positives += tp;

@@ -66,7 +66,9 @@ int Reload(int pid, int timeout_s) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"scanline-fcgi: the scanline FastCGI worker pool"};
   std::string config_path;
   bool check_config = false;
@@ -165,4 +167,19 @@ int main(int argc, char** argv) {
 
   if (single) return scanline::RunSingleProcess(config);
   return scanline::RunMaster(config_path, std::move(config));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Workers and the log shipper never return here (master.cc ends them with _exit, their own
+  // exceptions caught there): what arrives is the master's or the start's.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "scanline-fcgi: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "scanline-fcgi: unexpected exception\n";
+  }
+  return 1;
 }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "core/log.h"
 #include "fcgi/listen_socket.h"
@@ -34,6 +35,22 @@ constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::seconds kTimeoutKillGrace{2};
 // How long a reload waits for new workers to become ready before retiring old ones anyway.
 constexpr std::chrono::seconds kReloadReadyWait{30};
+// Exit status of a child whose work threw (EX_SOFTWARE).
+constexpr int kExitUncaught = 70;
+
+// A forked child's work: its exit status, or kExitUncaught (logged) when it throws. Nothing
+// may unwind past the fork into the master's stack in the child.
+template <typename Work>
+int RunChild(Work&& work) {
+  try {
+    return work();
+  } catch (const std::exception& e) {
+    LogError(std::string("uncaught: ") + e.what());
+  } catch (...) {
+    LogError("uncaught exception");
+  }
+  return kExitUncaught;
+}
 
 struct WorkerInfo {
   int pid = 0;
@@ -120,7 +137,7 @@ void Master::SpawnWorker() {
     close(signal_fd_);
     SetLogRole("worker");
     WorkerSetup setup{config_.get(), socket_.fd, &scoreboard_, slot, master_pid_};
-    _exit(RunWorker(setup));
+    _exit(RunChild([&] { return RunWorker(setup); }));
   }
   scoreboard_.slot(slot).pid.store(pid);
   workers_[pid] = WorkerInfo{pid, slot, generation_, Clock::now(), false, false, {}};
@@ -137,7 +154,7 @@ void Master::SpawnShipper() {
   if (pid == 0) {
     close(signal_fd_);
     SetLogRole("log shipper");
-    _exit(RunShipperProcess(*config_, scoreboard_, master_pid_));
+    _exit(RunChild([&] { return RunShipperProcess(*config_, scoreboard_, master_pid_); }));
   }
   shipper_pid_ = pid;
   shipper_retiring_ = false;

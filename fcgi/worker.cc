@@ -134,7 +134,7 @@ void PrepareTimeoutReply(int fcgi_request_id, const std::string& request_id) {
     g_timeout_reply_len = 0;
     return;
   }
-  std::memcpy(g_timeout_reply, out.data(), out.size());
+  std::copy_n(out.data(), out.size(), g_timeout_reply);
   g_timeout_reply_len = out.size();
 }
 
@@ -269,7 +269,12 @@ void WriteResponse(FCGX_Request& fcgi, const Response& response) {
   head += ReasonPhrase(response.status);
   head += "\r\nContent-Type: " + response.content_type;
   head += "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n";
-  for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
   head += "\r\n";
   g_response_started = 1;
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), fcgi.out);

@@ -33,8 +33,9 @@ struct TextOption {
 
 // Adds each of `table` to `cmd`; every value given is appended to `options` as (name, value)
 // in command-line order.
-void AddTextOptions(CLI::App& cmd, const std::vector<TextOption>& table,
-                    std::shared_ptr<std::vector<std::pair<std::string, std::string>>> options);
+void AddTextOptions(
+    CLI::App& cmd, const std::vector<TextOption>& table,
+    const std::shared_ptr<std::vector<std::pair<std::string, std::string>>>& options);
 
 void AddMigrateCommand(CLI::App& app);
 void AddOcrCommand(CLI::App& app);

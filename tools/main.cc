@@ -43,8 +43,9 @@ bool ReadFileBytes(const std::string& path, std::string& out) {
   return !in.bad();
 }
 
-void AddTextOptions(CLI::App& cmd, const std::vector<TextOption>& table,
-                    std::shared_ptr<std::vector<std::pair<std::string, std::string>>> options) {
+void AddTextOptions(
+    CLI::App& cmd, const std::vector<TextOption>& table,
+    const std::shared_ptr<std::vector<std::pair<std::string, std::string>>>& options) {
   for (const TextOption& option : table) {
     std::string name = option.name;
     // The request option's own name works too: --deadline-ms or --deadline_ms.
@@ -58,7 +59,9 @@ void AddTextOptions(CLI::App& cmd, const std::vector<TextOption>& table,
 
 }  // namespace scanline
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   // Tesseract links OpenMP; one thread per engine is several times faster for one image at
   // a time (the variable alone comes too late: libgomp read its environment before main).
   scanline::PrepareTesseractProcess();
@@ -85,4 +88,19 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What a command did not expect (out of memory, a file system error): a message and a
+  // failure status rather than std::terminate's abort.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "scanline: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "scanline: unexpected exception\n";
+  }
+  return 1;
 }

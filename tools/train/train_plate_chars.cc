@@ -20,6 +20,7 @@
 // Deterministic: fixed seeds, one thread.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -223,7 +224,8 @@ int main(int argc, char** argv) {
     for (const std::string set : {"us", "br"}) {
       int photos = 0, matched = 0, index = 0;
       size_t real = 0;
-      for (const PlateLabel& label : LoadPlateLabels(data + "/" + set)) {
+      for (const PlateLabel& label :
+           LoadPlateLabels((std::filesystem::path(data) / set).string())) {
         if (!IsTrainingPhoto(label.name)) continue;  // held-out photos are never read
         ++photos;
         const bool checked = validate && index++ % validate == validate_offset;
