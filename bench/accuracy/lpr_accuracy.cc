@@ -14,7 +14,9 @@
 // and 0 different) of the plate that overlaps the labelled box most, false detections per
 // photo (plates that do not overlap the labelled box by IoU >= 0.5, other than the one
 // scored), and milliseconds per photo (decode to result; mean and p90), with the mean for
-// the photos of 1280x720 or less. --every K --offset I takes photos I, I+K, I+2K... of the
+// the photos of 1280x720 or less; and the plates not right at top-1, by what went wrong: no
+// plate reported over the labelled box, or one read wrong (and of those, how many have the
+// label among their candidates). --every K --offset I takes photos I, I+K, I+2K... of the
 // sorted list (a fixed subset for tuning).
 #include <algorithm>
 #include <chrono>
@@ -54,6 +56,7 @@ std::string ReadBytes(const std::string& path) {
 struct PhotoScore {
   bool training = false;
   bool detected = false, top1 = false, top10 = false, enhanced = false, hd = false;
+  bool over_box = false;  // a plate reported over the labelled box (any overlap)
   int false_plates = 0;
   double ms = 0, cpu_ms = 0;
 };
@@ -75,8 +78,13 @@ double P90(std::vector<double> v) {
 void Summarise(const std::string& name, const std::vector<PhotoScore>& scores) {
   const size_t n = scores.size();
   int detected = 0, top1 = 0, top10 = 0, false_plates = 0, enhanced = 0;
+  int missed = 0, misread = 0, misread_top10 = 0;  // not right at top-1, by what went wrong
   std::vector<double> ms, ms_hd, cpu, cpu_hd;
   for (const auto& s : scores) {
+    if (!s.top1) {
+      ++(s.over_box ? misread : missed);
+      misread_top10 += s.over_box && s.top10;
+    }
     detected += s.detected;
     top1 += s.top1;
     top10 += s.top10;
@@ -93,9 +101,11 @@ void Summarise(const std::string& name, const std::vector<PhotoScore>& scores) {
   std::printf(
       "%s: %zu photos, detected %.1f %%, top-1 %.1f %%, top-10 %.1f %%, false %.2f/photo, "
       "enhanced %d, ms mean %.0f p90 %.0f (<=1280x720: %zu photos, mean %.0f), "
-      "cpu ms mean %.0f p90 %.0f (<=1280x720: %.0f)\n",
+      "cpu ms mean %.0f p90 %.0f (<=1280x720: %.0f); not right at top-1: %d with no plate "
+      "over the box, %d read wrong (%d of them right among the candidates)\n",
       name.c_str(), n, 100.0 * detected / d, 100.0 * top1 / d, 100.0 * top10 / d, false_plates / d,
-      enhanced, Mean(ms), P90(ms), ms_hd.size(), Mean(ms_hd), Mean(cpu), P90(cpu), Mean(cpu_hd));
+      enhanced, Mean(ms), P90(ms), ms_hd.size(), Mean(ms_hd), Mean(cpu), P90(cpu), Mean(cpu_hd),
+      missed, misread, misread_top10);
 }
 
 }  // namespace
@@ -212,6 +222,7 @@ int main(int argc, char** argv) {
         for (const auto& c : plate.candidates) score.top10 = score.top10 || c.text == label.plate;
       }
       score.detected = best_iou >= 0.5;
+      score.over_box = best_iou > 0;
       for (size_t p = 0; p < ious.size(); ++p) {
         if (static_cast<int>(p) != best && ious[p] < 0.5) ++score.false_plates;
         if (static_cast<int>(p) == best && ious[p] < 0.5 && !score.top1) ++score.false_plates;
