@@ -30,6 +30,12 @@ struct Reply {
   std::string body;
 };
 
+// The key with its secret's first character changed: a secret that must not verify. (A
+// fixed replacement letter would be the secret itself for one key in 64.)
+ApiKey WithWrongSecret(const ApiKey& key) {
+  return {key.id, (key.secret[0] == 'x' ? "y" : "x") + key.secret.substr(1)};
+}
+
 std::string CodeOf(const std::string& body) {
   rapidjson::Document doc;
   doc.Parse(body.c_str());
@@ -197,7 +203,7 @@ TEST_F(SignedRequestsTest, EachTamperingIsRefusedWithItsCode) {
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_EQ(r.code, "request_expired");
 
-  ApiKey wrong_secret{key_->id, "x" + key_->secret.substr(1)};
+  ApiKey wrong_secret = WithWrongSecret(*key_);
   r = Aws4Once("GET", "/v1/whoami", wrong_secret);
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_EQ(r.code, "signature_mismatch");
@@ -327,7 +333,7 @@ TEST_F(SignedRequestsTest, MetricsCountSignedTrafficAndAuthFailuresByCode) {
         SignedHttp("GET", Url("/v1/whoami?m=" + std::to_string(i)), *key_, "", {}, kRegion);
     ASSERT_EQ(r.status, 200) << r.body;
   }
-  ApiKey wrong{key_->id, "y" + key_->secret.substr(1)};
+  ApiKey wrong = WithWrongSecret(*key_);
   for (int i = 0; i < 3; ++i) {
     SignedHttp("GET", Url("/v1/whoami?w=" + std::to_string(i)), wrong, "", {}, kRegion);
   }
@@ -349,7 +355,7 @@ TEST_F(SignedRequestsTest, MetricsCountSignedTrafficAndAuthFailuresByCode) {
 TEST_F(SignedRequestsTest, EachRowNamesTheKeyAndTheOutcome) {
   ApiKey key = service_->CreateKey("ocr");
   HttpResponse ok = SignedHttp("GET", Url("/v1/whoami?row=1"), key, "", {}, kRegion);
-  ApiKey wrong{key.id, "z" + key.secret.substr(1)};
+  ApiKey wrong = WithWrongSecret(key);
   HttpResponse refused = SignedHttp("GET", Url("/v1/whoami?row=2"), wrong, "", {}, kRegion);
   ASSERT_EQ(ok.status, 200);
   ASSERT_EQ(refused.status, 401);
@@ -422,10 +428,11 @@ TEST(SignedRequestLogTest, KillingTheShipperMidBatchLeavesEachSignedRequestOnce)
                                 key, "body " + std::to_string(i), {}, kRegion);
     ASSERT_EQ(r.status, 200) << r.body;
   }
-  kill(held, SIGCONT);
   std::string k = "client_key_id = '" + key.id + "'";
   // Let each shipper run a few milliseconds, freeze it, and kill it if rows are still on
-  // their way: a kill that certainly strikes mid-drain, whatever the machine's speed.
+  // their way: a kill that certainly strikes mid-drain, whatever the machine's speed. The
+  // held shipper is the first: it runs its few milliseconds here, not before the loop (left
+  // to run meanwhile, a busy machine's scheduler could let it drain everything first).
   int kills = 0;
   int last_pid = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
