@@ -149,7 +149,7 @@ class PlateReads {
       // line gave a plate's length: segmenting the straightened, binarised line again may
       // join or lose characters the row finder had apart.
       const size_t blobs = member->row.chars.size();
-      if (!mine || (blobs >= region_.min_length && blobs <= region_.max_length)) {
+      if (!mine || region_.PlateLength(blobs)) {
         PlateReading r = detail::ReadRowBlobs(engines_.reader(), grey_, member->row);
         mine = mine || PlausibleLength(r.size(), region_);
         if (!r.empty()) readings.push_back(std::move(r));

@@ -45,6 +45,9 @@ struct PlateRegion {
   double free_text = 0;
   size_t min_length = 4;  // shortest and longest pattern (or 4..8 without patterns)
   size_t max_length = 8;
+
+  // Whether the region has plates of `n` characters (min_length..max_length).
+  bool PlateLength(size_t n) const { return n >= min_length && n <= max_length; }
 };
 
 // Whether `text` (upper-case A-Z0-9) fits `pattern` exactly.

@@ -210,8 +210,7 @@ std::vector<PlateText> RankCandidates(const std::vector<PlateReading>& readings,
     const double weight = PatternWeight(text, region);
     t.matches_pattern = weight > 0;
     const bool trusted = !t.matches_pattern && region.free_text > 0 &&
-                         t.confidence >= kMinFreeConfidence && text.size() >= region.min_length &&
-                         text.size() <= region.max_length;
+                         t.confidence >= kMinFreeConfidence && region.PlateLength(text.size());
     const bool first = t.matches_pattern || trusted;
     double key = std::log(std::max(s / used, 1e-12));
     if (t.matches_pattern) key += kPriorExponent * std::log(weight);
