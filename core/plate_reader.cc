@@ -345,12 +345,60 @@ cv::Mat Unslant(const cv::Mat& line, const cv::Mat& ink) {
   return out;
 }
 
+// A character touching something above or below it (a plate's header text, its frame, a
+// sticker) is one blob with it, too tall to keep. Given the blobs kept in `keep`, the ink of
+// every other blob that spans their band is cut to that band, and the pieces of it as tall as
+// the characters are kept too (drawn dark into `out`). A frame's side bar cut to the band is
+// as tall but only a stroke wide, narrower than any character but 1 and I: it stays out, as
+// does the dark around the plate.
+void KeepCharsTouchingBand(const cv::Mat& labels, const cv::Mat& stats,
+                           const std::vector<uint8_t>& keep, cv::Mat* out) {
+  std::vector<int> tops, bottoms;
+  for (int i = 1; i < stats.rows; ++i) {
+    if (!keep[i]) continue;
+    const int* s = stats.ptr<int>(i);
+    tops.push_back(s[cv::CC_STAT_TOP]);
+    bottoms.push_back(s[cv::CC_STAT_TOP] + s[cv::CC_STAT_HEIGHT]);
+  }
+  std::nth_element(tops.begin(), tops.begin() + tops.size() / 2, tops.end());
+  std::nth_element(bottoms.begin(), bottoms.begin() + bottoms.size() / 2, bottoms.end());
+  const int top = tops[tops.size() / 2], bottom = bottoms[bottoms.size() / 2];
+  const int height = bottom - top;
+  const int slack = std::max(1, height / 16);
+  const int band_top = std::max(0, top - slack);
+  const int band_bottom = std::min(labels.rows, bottom + slack);
+  for (int i = 1; i < stats.rows; ++i) {
+    if (keep[i]) continue;
+    const int* s = stats.ptr<int>(i);
+    const int y = s[cv::CC_STAT_TOP], h = s[cv::CC_STAT_HEIGHT];
+    if (y > top + slack || y + h < bottom - slack || h <= height + 2 * slack) continue;
+    const cv::Rect box(s[cv::CC_STAT_LEFT], band_top, s[cv::CC_STAT_WIDTH], band_bottom - band_top);
+    const cv::Mat piece = labels(box) == i;
+    cv::Mat piece_labels, piece_stats, piece_centroids;
+    const int n = cv::connectedComponentsWithStats(piece, piece_labels, piece_stats,
+                                                   piece_centroids, 8, CV_32S);
+    for (int k = 1; k < n; ++k) {
+      const int* p = piece_stats.ptr<int>(k);
+      if (p[cv::CC_STAT_HEIGHT] < 0.8 * height) continue;
+      const int x = box.x + p[cv::CC_STAT_LEFT], w = p[cv::CC_STAT_WIDTH];
+      if (w < 0.3 * height || w > 4 * kCharPx) continue;
+      // Not the dark around the plate: that reaches the line's end, or fills its box.
+      if (x == 0 || x + w == labels.cols) continue;
+      if (p[cv::CC_STAT_AREA] > 0.75 * w * p[cv::CC_STAT_HEIGHT]) continue;
+      (*out)(box).setTo(0, piece_labels == k);
+    }
+  }
+}
+
 // Keeps the blobs of `binary` (white = ink) that are characters on the row's band; returns
 // dark-on-light. Falls back to all the ink when no blob qualifies. With `cut_frame`, runs of
 // ink longer than any character is wide (1.2 character heights) above or below the middle
 // of the line, the plate frame's top or bottom edge, are taken away first, so that the
-// characters touching it come apart; *cut tells whether there were any.
-cv::Mat CleanLine(const cv::Mat& binary, bool cut_frame = false, bool* cut = nullptr) {
+// characters touching it come apart; *cut tells whether there were any. With
+// `cut_touching`, characters joined to something above or below them are cut out of it
+// (KeepCharsTouchingBand).
+cv::Mat CleanLine(const cv::Mat& binary, bool cut_touching, bool cut_frame = false,
+                  bool* cut = nullptr) {
   cv::Mat ink = binary;
   if (cut_frame) {
     cv::Mat edges;
@@ -415,6 +463,7 @@ cv::Mat CleanLine(const cv::Mat& binary, bool cut_frame = false, bool* cut = nul
       if (keep[l[c]]) o[c] = 0;
     }
   }
+  if (cut_touching && kept >= 3) KeepCharsTouchingBand(labels, stats, keep, &out);
   return out;
 }
 
@@ -466,22 +515,22 @@ RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
   return images;
 }
 
-cv::Mat BinarisedLine(const RowImages& images, int way) {
+cv::Mat BinarisedLine(const RowImages& images, int way, bool cut_touching) {
   switch (way) {
     case 0:
-      return CleanLine(images.otsu);
+      return CleanLine(images.otsu, cut_touching);
     case 1:
       return images.line;
     case 3: {
       bool cut = false;
-      cv::Mat out = CleanLine(images.otsu, true, &cut);
+      cv::Mat out = CleanLine(images.otsu, cut_touching, true, &cut);
       return cut ? out : cv::Mat();
     }
     default: {
       cv::Mat local;
       cv::adaptiveThreshold(images.smooth, local, 255, cv::ADAPTIVE_THRESH_MEAN_C,
                             cv::THRESH_BINARY_INV, kCharPx | 1, 6);
-      return CleanLine(local);
+      return CleanLine(local, cut_touching);
     }
   }
 }

@@ -71,8 +71,10 @@ double CharBandInk(const cv::Mat& otsu);
 // A prepared row binarised one way (see ReadRow), dark characters on white; way 1 is the
 // grey line itself. Way 3 is way 0 with the plate frame's edges cut off the characters (runs
 // of ink longer than a character is wide, off the line's middle); an empty Mat when the
-// line has no such runs.
-cv::Mat BinarisedLine(const RowImages& images, int way);
+// line has no such runs. With `cut_touching`, a character joined to something above or
+// below it (the plate's header, a frame, a sticker) is cut out of it at the band of the
+// other characters; without, such a blob is left out with the rest.
+cv::Mat BinarisedLine(const RowImages& images, int way, bool cut_touching = true);
 
 // The characters of a binarised line (dark on white), left to right: each one's ink (255)
 // cut to its box. Pieces of a broken character that overlap in x are one; a blob much wider

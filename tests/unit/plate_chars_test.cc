@@ -188,6 +188,43 @@ TEST(BinarisedLineTest, FrameCutPartsCharactersStandingOnTheFramesEdge) {
   EXPECT_EQ(ReadGlyphs(glyphs), "7AH4K");
 }
 
+// The leftmost blob's box in a dark-on-light line.
+cv::Rect FirstCharBox(const cv::Mat& line) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(line < 128, labels, stats, centroids, 8, CV_32S);
+  cv::Rect first(line.cols, 0, 0, 0);
+  for (int i = 1; i < n; ++i) {
+    const cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                     stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    if (r.x < first.x) first = r;
+  }
+  return first;
+}
+
+TEST(BinarisedLineTest, CutsACharacterOutOfWhatItTouchesAboveIt) {
+  // The plate's header text runs into the top of the first character (as over Missouri's
+  // small lettering): one blob half again as tall as the characters.
+  cv::Mat line = DrawLine("7AH4K", 55);
+  const cv::Rect seven = FirstCharBox(line);
+  cv::rectangle(line, cv::Rect(seven.x, seven.y - 20, seven.width, 21), cv::Scalar(0), cv::FILLED);
+  const detail::RowImages images = RowOf(line);
+  EXPECT_EQ(ReadGlyphs(detail::LineGlyphs(detail::BinarisedLine(images, 0, false))), "AH4K");
+  EXPECT_EQ(ReadGlyphs(detail::LineGlyphs(detail::BinarisedLine(images, 0))), "7AH4K");
+  EXPECT_EQ(ReadGlyphs(detail::LineGlyphs(detail::BinarisedLine(images, 2))), "7AH4K");
+}
+
+TEST(BinarisedLineTest, AFramesSideBarIsNoCharacter) {
+  // A bar taller than the characters beside the last one (a plate frame's side) is left out,
+  // cut to the band or not.
+  cv::Mat line = DrawLine("7AB12", 55);
+  const cv::Rect box = cv::boundingRect(line < 128);
+  cv::rectangle(line, cv::Rect(box.x + box.width + 8, 8, 4, line.rows - 16), cv::Scalar(0),
+                cv::FILLED);
+  const auto glyphs = detail::LineGlyphs(detail::BinarisedLine(RowOf(line), 0));
+  ASSERT_EQ(glyphs.size(), 5u);
+  EXPECT_EQ(ReadGlyphs(glyphs), "7AB12");
+}
+
 TEST(BinarisedLineTest, NoFrameCutWithoutAFrame) {
   EXPECT_TRUE(detail::BinarisedLine(RowOf(DrawLine("7AB12", 55)), 3).empty());
 }

@@ -164,7 +164,11 @@ PhotoGlyphs GlyphsOfPhoto(scanline::PlateDetector& detector, const scanline::Pla
     }
     const detail::RowImages images = detail::PrepareRow(grey, candidate.row);
     for (int way : {0, 2}) {
-      const auto glyphs = detail::LineGlyphs(detail::BinarisedLine(images, way));
+      // Untouched characters only: one cut out of what it touched may have lost a stroke to
+      // the cut, and taught as the label's character it would blur that class. (Read with
+      // such cuts, rows trained with them read fewer plates right: docs/lpr.md.)
+      const auto glyphs =
+          detail::LineGlyphs(detail::BinarisedLine(images, way, /*cut_touching=*/false));
       if (glyphs.size() != label.plate.size()) continue;
       out.matched = true;
       for (size_t i = 0; i < glyphs.size(); ++i) {
