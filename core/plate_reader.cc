@@ -346,11 +346,11 @@ cv::Mat Unslant(const cv::Mat& line, const cv::Mat& ink) {
 }
 
 // A character touching something above or below it (a plate's header text, its frame, a
-// sticker) is one blob with it, too tall to keep. Given the blobs kept in `keep`, the ink of
-// every other blob that spans their band is cut to that band, and the pieces of it as tall as
-// the characters are kept too (drawn dark into `out`). A frame's side bar cut to the band is
-// as tall but only a stroke wide, narrower than any character but 1 and I: it stays out, as
-// does the dark around the plate.
+// sticker) is one blob with it, too tall to keep. Given the blobs kept in `keep` (at least
+// one), the ink of every other blob that spans their band is cut to that band, and the
+// pieces of it as tall as the characters are kept too (drawn dark into `out`). A frame's side
+// bar cut to the band is as tall but only a stroke wide, narrower than any character but 1
+// and I: it stays out, as does the dark around the plate.
 void KeepCharsTouchingBand(const cv::Mat& labels, const cv::Mat& stats,
                            const std::vector<uint8_t>& keep, cv::Mat* out) {
   std::vector<int> tops, bottoms;
