@@ -8,7 +8,9 @@
 //   (a) service      signed POST /v1/ocr through nginx (TLS) and the pool, preprocess=none,
 //                    each client keeping its connection (keep-alive) as API clients do
 //       service auto the same with preprocess=auto
-// Prints pages per second, p50/p90 per-page latency, CPU time per page (of this process for
+// Prints pages per second, p50/p90 per-page latency, and against (c) the difference of the
+// p50s and the median over the images of each image's difference (its median latency here
+// less its median in (c): each page compared with itself), CPU time per page (of this process for
 // the in-process rows, of the pool's workers for the service rows: what the recognising
 // processes spent, whatever else ran on the machine), and the pool workers' memory (RSS and
 // PSS from /proc/PID/smaps_rollup) after the run.
@@ -65,6 +67,7 @@ double Quantile(std::vector<double>& values, double q) {
 // One configuration's pages, over every round it ran in.
 struct Result {
   std::vector<double> latencies;  // ms per page
+  std::vector<int> images;        // the image of each latency
   double seconds = 0;             // wall clock of the runs
   double cpu_seconds = 0;         // of the recognising processes
   int pages = 0;
@@ -72,6 +75,7 @@ struct Result {
 
   void Add(const Result& run) {
     latencies.insert(latencies.end(), run.latencies.begin(), run.latencies.end());
+    images.insert(images.end(), run.images.begin(), run.images.end());
     seconds += run.seconds;
     cpu_seconds += run.cpu_seconds;
     pages += run.pages;
@@ -83,7 +87,26 @@ struct Result {
     std::vector<double> sorted = latencies;
     return Quantile(sorted, q);
   }
+  // The median latency of one image's pages, ms (0 for none).
+  double ImageMedian(int image) const {
+    std::vector<double> mine;
+    for (size_t i = 0; i < latencies.size(); ++i) {
+      if (images[i] == image) mine.push_back(latencies[i]);
+    }
+    return Quantile(mine, 0.5);
+  }
 };
+
+// Image by image, the median of this configuration's latencies less that of `limit`'s, and
+// the median of those differences over the images: what the configuration adds to a page,
+// each page compared with itself (the pages' own spread, hundreds of milliseconds between a
+// small receipt and a large one, then does not move the figure as it moves the quantiles).
+double PairedMedianDifference(const Result& r, const Result& limit, int images) {
+  std::vector<double> differences;
+  differences.reserve(static_cast<size_t>(images));
+  for (int i = 0; i < images; ++i) differences.push_back(r.ImageMedian(i) - limit.ImageMedian(i));
+  return Quantile(differences, 0.5);
+}
 
 // CPU seconds (user + system) this process has used.
 double ProcessCpuSeconds() {
@@ -116,6 +139,7 @@ Result Drive(int images, int passes, int clients,
   std::atomic<int> next{0};
   std::mutex mu;
   std::vector<double> latencies;
+  std::vector<int> latency_images;
   std::atomic<int> failed{0};
   const int total = images * passes;
   const double cpu_start = cpu();
@@ -129,6 +153,7 @@ Result Drive(int images, int passes, int clients,
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
         std::lock_guard<std::mutex> lock(mu);
         latencies.push_back(ms);
+        latency_images.push_back(i % images);
       }
     });
   }
@@ -137,6 +162,7 @@ Result Drive(int images, int passes, int clients,
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   r.cpu_seconds = cpu() - cpu_start;
   r.latencies = std::move(latencies);
+  r.images = std::move(latency_images);
   r.pages = total;
   r.failed = failed;
   return r;
@@ -149,12 +175,13 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
-void Print(const char* name, const Result& r, const Result* limit = nullptr) {
+void Print(const char* name, const Result& r, int images, const Result* limit = nullptr) {
   std::printf("%-28s %8.2f %9.0f %9.0f %9.0f %6d", name, r.pages_per_s(), r.Latency(0.5),
               r.Latency(0.9), r.cpu_ms(), r.failed);
   if (limit) {
-    std::printf("   %.2fx of (c), p50 %+.0f ms", r.pages_per_s() / limit->pages_per_s(),
-                r.Latency(0.5) - limit->Latency(0.5));
+    std::printf("   %.2fx of (c), p50 %+.0f ms, per image %+.1f ms",
+                r.pages_per_s() / limit->pages_per_s(), r.Latency(0.5) - limit->Latency(0.5),
+                PairedMedianDifference(r, *limit, images));
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -317,12 +344,12 @@ int main(int argc, char** argv) {
                   Quantile(ms, 0.5), Quantile(ms, 0.9));
     }
   };
-  Print("(c) in-process, warm API", limit);
-  Print("(d) scanline in-process", scanline_own, &limit);
-  Print("(b) tesseract per image", spawned, &limit);
-  Print("(a) service, preprocess=none", none, &limit);
+  Print("(c) in-process, warm API", limit, images);
+  Print("(d) scanline in-process", scanline_own, images, &limit);
+  Print("(b) tesseract per image", spawned, images, &limit);
+  Print("(a) service, preprocess=none", none, images, &limit);
   print_outside(outside_none);
-  Print("(a) service, preprocess=auto", autop, &limit);
+  Print("(a) service, preprocess=auto", autop, images, &limit);
   print_outside(outside_auto);
 
   for (const int pid : workers) {
