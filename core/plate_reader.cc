@@ -494,7 +494,25 @@ double CharBandInk(const cv::Mat& otsu) {
   return cv::countNonZero(otsu(band)) / static_cast<double>(band.area());
 }
 
-RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
+double MarginInk(const cv::Mat& otsu) {
+  const int x0 = otsu.cols / 4, width = otsu.cols / 2;
+  const int above = otsu.rows / 2 - kCharPx / 2 - 3;
+  const int below = otsu.rows / 2 + kCharPx / 2 + 3;
+  int ink = 0, area = 0;
+  if (above > 0) {
+    const cv::Rect r(x0, 0, width, above);
+    ink += cv::countNonZero(otsu(r));
+    area += r.area();
+  }
+  if (below < otsu.rows) {
+    const cv::Rect r(x0, below, width, otsu.rows - below);
+    ink += cv::countNonZero(otsu(r));
+    area += r.area();
+  }
+  return area > 0 ? ink / static_cast<double>(area) : 0;
+}
+
+RowImages PrepareRow(const cv::Mat& grey, const CharRow& row, bool band_only_polarity) {
   RowImages images;
   cv::Mat line = StraightenRow(grey, row, kCharPx, 0.45, 0.45);
   cv::normalize(line, line, 0, 255, cv::NORM_MINMAX);
@@ -503,8 +521,10 @@ RowImages PrepareRow(const cv::Mat& grey, const CharRow& row) {
   cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
   // Characters cover less than half of their band, heavy condensed ones up to about 60 %:
   // when the dark class covers more, the row was found in the other polarity (the gaps
-  // between characters) and the line is inverted.
-  if (CharBandInk(otsu) > 0.62) {
+  // between characters) and the line is inverted. Unless the margins above and below the
+  // characters are light: then the plate is light, and what darkens the band is beyond it
+  // (a row that runs on past the plate's end over the car's darker body).
+  if (CharBandInk(otsu) > 0.62 && (band_only_polarity || MarginInk(otsu) > 0.5)) {
     cv::bitwise_not(line, line);
     cv::GaussianBlur(line, smooth, cv::Size(3, 3), 0);
     cv::threshold(smooth, otsu, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);

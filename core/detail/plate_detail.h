@@ -61,11 +61,19 @@ struct RowImages {
   cv::Mat smooth;  // line, lightly blurred
   cv::Mat otsu;    // ink = 255, Otsu's threshold of smooth
 };
-RowImages PrepareRow(const cv::Mat& grey, const CharRow& row);
+
+// The line is inverted when Otsu's dark class covers over 0.62 of the characters' band
+// (CharBandInk) and over half of the margins above and below it (MarginInk): the row was
+// found in the gaps between the characters. With `band_only_polarity`, on the band alone, as
+// the character model's trainer does (docs/lpr.md, "The character model").
+RowImages PrepareRow(const cv::Mat& grey, const CharRow& row, bool band_only_polarity = false);
+
+// The share (0..1) of a prepared line's margins above and below its characters' band, over
+// the middle half of its width, that the ink of `otsu` (255) covers.
+double MarginInk(const cv::Mat& otsu);
 
 // The share (0..1) of a prepared line's middle band, where its characters stand, that the
-// ink of `otsu` (255, a line of PrepareRow's height) covers. PrepareRow inverts a line whose dark
-// class covers over 0.62.
+// ink of `otsu` (255, a line of PrepareRow's height) covers.
 double CharBandInk(const cv::Mat& otsu);
 
 // A prepared row binarised one way (see ReadRow), dark characters on white; way 1 is the

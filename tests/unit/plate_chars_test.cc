@@ -255,6 +255,79 @@ TEST(PrepareRowTest, HeavyCharactersAreNotTakenForTheGapsBetweenThem) {
   EXPECT_GT(cv::mean(images.line.row(1))[0], 128);   // the margin above is the light plate
 }
 
+// A scene of grey `ground` with a plate of grey `plate` and "MH6V4L" in grey `ink`, heavy
+// condensed letters 60 pixels tall, and the row of the six letters as the detector finds
+// the dark ones (a row found in dark gaps gets the same boxes where they are the gaps).
+struct PlateScene {
+  cv::Mat grey;
+  detail::CharRow row;
+};
+PlateScene DrawPlateScene(int ground, int plate, int ink) {
+  auto font = cv::freetype::createFreeType2();
+  font->loadFontData("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", 0);
+  cv::Mat colour(160, 600, CV_8UC3, cv::Scalar::all(ground));
+  cv::rectangle(colour, cv::Rect(20, 30, 370, 100), cv::Scalar::all(plate), cv::FILLED);
+  int x = 40;
+  for (char c : std::string("MH6V4L")) {
+    font->putText(colour, std::string(1, c), cv::Point(x, 105), 60, cv::Scalar::all(ink), -1,
+                  cv::LINE_AA, true);
+    x += 56;
+  }
+  PlateScene scene;
+  cv::cvtColor(colour, scene.grey, cv::COLOR_BGR2GRAY);
+  const cv::Mat letters =
+      ink < plate ? scene.grey < (ink + plate) / 2 : scene.grey > (ink + plate) / 2;
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(letters, labels, stats, centroids, 8, CV_32S);
+  for (int i = 1; i < n; ++i) {
+    const int* st = stats.ptr<int>(i);
+    if (st[cv::CC_STAT_HEIGHT] < 30 || st[cv::CC_STAT_HEIGHT] > 80) continue;
+    scene.row.chars.emplace_back(st[cv::CC_STAT_LEFT], st[cv::CC_STAT_TOP], st[cv::CC_STAT_WIDTH],
+                                 st[cv::CC_STAT_HEIGHT]);
+  }
+  std::sort(scene.row.chars.begin(), scene.row.chars.end(),
+            [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x; });
+  if (scene.row.chars.empty()) return scene;
+  const cv::Rect first = scene.row.chars.front(), last = scene.row.chars.back();
+  scene.row.char_height = last.height;
+  const float cy = static_cast<float>(last.y + last.height / 2.0);
+  scene.row.start = cv::Point2f(static_cast<float>(first.x), cy);
+  scene.row.end = cv::Point2f(static_cast<float>(last.x + last.width), cy);
+  return scene;
+}
+
+// The mean grey of a prepared line's top margin over its left half: over the plate.
+double TopMarginGrey(const detail::RowImages& images) {
+  return cv::mean(images.line(cv::Rect(0, 1, images.line.cols / 2, 1)))[0];
+}
+
+// A row that runs on past the plate's end (a mark on the car's darker body taken for one
+// more character): the body's paint in the characters' band is not the gaps between
+// characters, and the line stays dark on light. Judged by the band alone (as the trainer
+// does), it was inverted.
+TEST(PrepareRowTest, ARowRunningPastThePlatesEndKeepsItsPolarity) {
+  PlateScene scene = DrawPlateScene(90, 230, 20);
+  cv::erode(scene.grey, scene.grey, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+  ASSERT_EQ(scene.row.chars.size(), 6u);
+  // The mark, well past the plate's end: the body takes a third of the line's width.
+  const cv::Rect last = scene.row.chars.back();
+  scene.row.chars.emplace_back(last.x + 250, last.y, 12, last.height);
+  scene.row.end.x = static_cast<float>(last.x + 262);
+  EXPECT_GT(TopMarginGrey(detail::PrepareRow(scene.grey, scene.row)), 128);
+  EXPECT_LT(TopMarginGrey(detail::PrepareRow(scene.grey, scene.row, true)), 128);
+}
+
+// Light heavy letters on a dark plate, the row taken for dark characters (its boxes those
+// of the letters): the dark class, the plate, covers the band and the margins, and the line
+// is inverted to dark letters on light.
+TEST(PrepareRowTest, ALineOfLightLettersIsInverted) {
+  const PlateScene scene = DrawPlateScene(150, 40, 230);
+  ASSERT_EQ(scene.row.chars.size(), 6u);
+  const detail::RowImages images = detail::PrepareRow(scene.grey, scene.row);
+  EXPECT_GT(TopMarginGrey(images), 128);
+  EXPECT_LT(detail::MarginInk(images.otsu), 0.5);
+}
+
 TEST(RowBlobGlyphsTest, CutsTheDetectorsBlobsAndDropsNeighbours) {
   // A grey scene with a light plate and dark characters 24 pixels tall; the row's boxes are
   // the characters' own, as the detector reports them.

@@ -162,7 +162,12 @@ PhotoGlyphs GlyphsOfPhoto(scanline::PlateDetector& detector, const scanline::Pla
         if (!blobs[i].empty()) out.samples.push_back({ImageFromMat(blobs[i]), label.plate[i]});
       }
     }
-    const detail::RowImages images = detail::PrepareRow(grey, candidate.row);
+    // The rows as the shipped model was trained on them: each line's polarity judged by the
+    // characters' band alone. With the margins' check the reader makes, some rows give other
+    // samples, and a model trained on them is another draw, whose reads differ by a few
+    // plates either way (docs/lpr.md).
+    const detail::RowImages images =
+        detail::PrepareRow(grey, candidate.row, /*band_only_polarity=*/true);
     for (int way : {0, 2}) {
       // Untouched characters only: one cut out of what it touched may have lost a stroke to
       // the cut, and taught as the label's character it would blur that class. (Read with
