@@ -188,24 +188,25 @@ TEST(BinarisedLineTest, FrameCutPartsCharactersStandingOnTheFramesEdge) {
   EXPECT_EQ(ReadGlyphs(glyphs), "7AH4K");
 }
 
-// The leftmost blob's box in a dark-on-light line.
-cv::Rect FirstCharBox(const cv::Mat& line) {
+// The boxes of the blobs of `ink` (non-zero), left to right.
+std::vector<cv::Rect> BlobBoxes(const cv::Mat& ink) {
   cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(line < 128, labels, stats, centroids, 8, CV_32S);
-  cv::Rect first(line.cols, 0, 0, 0);
+  const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  std::vector<cv::Rect> boxes;
   for (int i = 1; i < n; ++i) {
-    const cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
-                     stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
-    if (r.x < first.x) first = r;
+    boxes.emplace_back(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
   }
-  return first;
+  std::sort(boxes.begin(), boxes.end(),
+            [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x; });
+  return boxes;
 }
 
 TEST(BinarisedLineTest, CutsACharacterOutOfWhatItTouchesAboveIt) {
   // The plate's header text runs into the top of the first character (as over Missouri's
   // small lettering): one blob half again as tall as the characters.
   cv::Mat line = DrawLine("7AH4K", 55);
-  const cv::Rect seven = FirstCharBox(line);
+  const cv::Rect seven = BlobBoxes(line < 128).front();
   cv::rectangle(line, cv::Rect(seven.x, seven.y - 20, seven.width, 21), cv::Scalar(0), cv::FILLED);
   const detail::RowImages images = RowOf(line);
   EXPECT_EQ(ReadGlyphs(detail::LineGlyphs(detail::BinarisedLine(images, 0, false))), "AH4K");
@@ -229,21 +230,45 @@ TEST(BinarisedLineTest, NoFrameCutWithoutAFrame) {
   EXPECT_TRUE(detail::BinarisedLine(RowOf(DrawLine("7AB12", 55)), 3).empty());
 }
 
-// Heavy condensed lettering (as on Texas plates) covers more than half of its band, yet is
-// no row of the gaps between characters: the prepared line stays dark on light.
-TEST(PrepareRowTest, HeavyCharactersAreNotTakenForTheGapsBetweenThem) {
+// A scene of grey `ground` with a plate of grey `plate` and six characters of `text` in
+// grey `ink`, heavy condensed letters 60 pixels tall, and the row of the six letters as the
+// detector finds the dark ones (a row found in dark gaps gets the same boxes where they are
+// the gaps).
+struct PlateScene {
+  cv::Mat grey;
+  detail::CharRow row;
+};
+PlateScene DrawPlateScene(const std::string& text, int ground, int plate, int ink) {
   auto font = cv::freetype::createFreeType2();
   font->loadFontData("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", 0);
-  cv::Mat colour(160, 420, CV_8UC3, cv::Scalar::all(90));
-  cv::rectangle(colour, cv::Rect(20, 30, 380, 100), cv::Scalar::all(230), cv::FILLED);
+  cv::Mat colour(160, 600, CV_8UC3, cv::Scalar::all(ground));
+  cv::rectangle(colour, cv::Rect(20, 30, 370, 100), cv::Scalar::all(plate), cv::FILLED);
   int x = 40;
-  for (char c : std::string("WMH8BN")) {
-    font->putText(colour, std::string(1, c), cv::Point(x, 105), 60, cv::Scalar::all(20), -1,
+  for (char c : text) {
+    font->putText(colour, std::string(1, c), cv::Point(x, 105), 60, cv::Scalar::all(ink), -1,
                   cv::LINE_AA, true);
     x += 56;
   }
-  cv::Mat scene;
-  cv::cvtColor(colour, scene, cv::COLOR_BGR2GRAY);
+  PlateScene scene;
+  cv::cvtColor(colour, scene.grey, cv::COLOR_BGR2GRAY);
+  const cv::Mat letters =
+      ink < plate ? scene.grey < (ink + plate) / 2 : scene.grey > (ink + plate) / 2;
+  for (const cv::Rect& r : BlobBoxes(letters)) {
+    if (r.height >= 30 && r.height <= 80) scene.row.chars.push_back(r);
+  }
+  if (scene.row.chars.empty()) return scene;
+  const cv::Rect first = scene.row.chars.front(), last = scene.row.chars.back();
+  scene.row.char_height = last.height;
+  const float cy = static_cast<float>(last.y + last.height / 2.0);
+  scene.row.start = cv::Point2f(static_cast<float>(first.x), cy);
+  scene.row.end = cv::Point2f(static_cast<float>(last.x + last.width), cy);
+  return scene;
+}
+
+// Heavy condensed lettering (as on Texas plates) covers more than half of its band, yet is
+// no row of the gaps between characters: the prepared line stays dark on light.
+TEST(PrepareRowTest, HeavyCharactersAreNotTakenForTheGapsBetweenThem) {
+  cv::Mat scene = DrawPlateScene("WMH8BN", 90, 230, 20).grey;
   cv::erode(scene, scene, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
   detail::RowSearch search;
   search.light_chars = false;
@@ -253,47 +278,6 @@ TEST(PrepareRowTest, HeavyCharactersAreNotTakenForTheGapsBetweenThem) {
   const detail::RowImages images = detail::PrepareRow(scene, rows.front());
   EXPECT_GT(detail::CharBandInk(images.otsu), 0.5);  // the lettering covers over half its band
   EXPECT_GT(cv::mean(images.line.row(1))[0], 128);   // the margin above is the light plate
-}
-
-// A scene of grey `ground` with a plate of grey `plate` and "MH6V4L" in grey `ink`, heavy
-// condensed letters 60 pixels tall, and the row of the six letters as the detector finds
-// the dark ones (a row found in dark gaps gets the same boxes where they are the gaps).
-struct PlateScene {
-  cv::Mat grey;
-  detail::CharRow row;
-};
-PlateScene DrawPlateScene(int ground, int plate, int ink) {
-  auto font = cv::freetype::createFreeType2();
-  font->loadFontData("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", 0);
-  cv::Mat colour(160, 600, CV_8UC3, cv::Scalar::all(ground));
-  cv::rectangle(colour, cv::Rect(20, 30, 370, 100), cv::Scalar::all(plate), cv::FILLED);
-  int x = 40;
-  for (char c : std::string("MH6V4L")) {
-    font->putText(colour, std::string(1, c), cv::Point(x, 105), 60, cv::Scalar::all(ink), -1,
-                  cv::LINE_AA, true);
-    x += 56;
-  }
-  PlateScene scene;
-  cv::cvtColor(colour, scene.grey, cv::COLOR_BGR2GRAY);
-  const cv::Mat letters =
-      ink < plate ? scene.grey < (ink + plate) / 2 : scene.grey > (ink + plate) / 2;
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(letters, labels, stats, centroids, 8, CV_32S);
-  for (int i = 1; i < n; ++i) {
-    const int* st = stats.ptr<int>(i);
-    if (st[cv::CC_STAT_HEIGHT] < 30 || st[cv::CC_STAT_HEIGHT] > 80) continue;
-    scene.row.chars.emplace_back(st[cv::CC_STAT_LEFT], st[cv::CC_STAT_TOP], st[cv::CC_STAT_WIDTH],
-                                 st[cv::CC_STAT_HEIGHT]);
-  }
-  std::sort(scene.row.chars.begin(), scene.row.chars.end(),
-            [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x; });
-  if (scene.row.chars.empty()) return scene;
-  const cv::Rect first = scene.row.chars.front(), last = scene.row.chars.back();
-  scene.row.char_height = last.height;
-  const float cy = static_cast<float>(last.y + last.height / 2.0);
-  scene.row.start = cv::Point2f(static_cast<float>(first.x), cy);
-  scene.row.end = cv::Point2f(static_cast<float>(last.x + last.width), cy);
-  return scene;
 }
 
 // The mean grey of a prepared line's top margin over its left half: over the plate.
@@ -306,7 +290,7 @@ double TopMarginGrey(const detail::RowImages& images) {
 // characters, and the line stays dark on light. Judged by the band alone (as the trainer
 // does), it was inverted.
 TEST(PrepareRowTest, ARowRunningPastThePlatesEndKeepsItsPolarity) {
-  PlateScene scene = DrawPlateScene(90, 230, 20);
+  PlateScene scene = DrawPlateScene("MH6V4L", 90, 230, 20);
   cv::erode(scene.grey, scene.grey, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
   ASSERT_EQ(scene.row.chars.size(), 6u);
   // The mark, well past the plate's end: the body takes a third of the line's width.
@@ -321,7 +305,7 @@ TEST(PrepareRowTest, ARowRunningPastThePlatesEndKeepsItsPolarity) {
 // of the letters): the dark class, the plate, covers the band and the margins, and the line
 // is inverted to dark letters on light.
 TEST(PrepareRowTest, ALineOfLightLettersIsInverted) {
-  const PlateScene scene = DrawPlateScene(150, 40, 230);
+  const PlateScene scene = DrawPlateScene("MH6V4L", 150, 40, 230);
   ASSERT_EQ(scene.row.chars.size(), 6u);
   const detail::RowImages images = detail::PrepareRow(scene.grey, scene.row);
   EXPECT_GT(TopMarginGrey(images), 128);
