@@ -14,6 +14,9 @@
 //   page text follows the words, hOCR and TSV stay Tesseract's own.
 // - The deadline is checked between stages and, during recognition, by Tesseract's cancel
 //   callback. Layout analysis cannot be interrupted: a deadline can overrun by its length.
+// - This file defines Leptonica's pixWriteMem, ahead of Leptonica's own (see
+//   StoreTesseractImagesUncompressed below): a library function replaced, for the one
+//   caller that writes PNG in our processes.
 #include "core/ocr.h"
 
 #include <dlfcn.h>
@@ -25,6 +28,7 @@
 #include <tesseract/resultiterator.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -83,7 +87,16 @@ class ClearOnExit {
 
 }  // namespace
 
+namespace {
+std::atomic<bool> store_images_uncompressed{false};
+}  // namespace
+
+void StoreTesseractImagesUncompressed(bool on) {
+  store_images_uncompressed.store(on, std::memory_order_relaxed);
+}
+
 void PrepareTesseractProcess() {
+  StoreTesseractImagesUncompressed(true);
   setenv("OMP_THREAD_LIMIT", "1", 1);
   // libgomp reads its environment when it is loaded, before main(): when it is already in
   // the process, the variable above only reaches children.
@@ -108,6 +121,37 @@ void PrepareTesseractThread() {
   static void* const set_levels = dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
   if (set_levels != nullptr) reinterpret_cast<SetLevels>(set_levels)(0);
 }
+
+}  // namespace scanline
+
+// Tesseract 5.3 keeps every line and word image it hands its LSTM recogniser as PNG bytes
+// (ImageData::SetPixInternal writes them with pixWriteMem, GetPixInternal reads them back;
+// upstream's TESSERACT_IMAGEDATA_AS_PIX build keeps the image instead, Debian's build does
+// not). Leptonica compresses at zlib's default level unless the image's `special` field asks
+// for another (10 + level), which Tesseract never sets: deflating and inflating those images
+// took about an eighth of recognition's CPU time on the receipts. This definition comes
+// before Leptonica's in the dynamic linker's search (the executable is searched first, and
+// the linker exports it because libtesseract calls it), and when switched on it writes the
+// PNG images of callers that set no level with level 0 (stored): the same pixels come back,
+// so every result is the same. Other formats, and images whose caller chose a level, go to
+// Leptonica's function unchanged.
+extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 format) {
+  using Write = l_ok (*)(l_uint8**, size_t*, PIX*, l_int32);
+  static const auto leptonica = reinterpret_cast<Write>(dlsym(RTLD_NEXT, "pixWriteMem"));
+  if (leptonica == nullptr) return 1;  // Leptonica's error return
+  if (format != IFF_PNG || pix == nullptr ||
+      !scanline::store_images_uncompressed.load(std::memory_order_relaxed) ||
+      (pix->special >= 10 && pix->special < 20)) {
+    return leptonica(data, size, pix, format);
+  }
+  const l_int32 special = pix->special;
+  pix->special = 10;  // zlib level 0
+  const l_ok written = leptonica(data, size, pix, format);
+  pix->special = special;
+  return written;
+}
+
+namespace scanline {
 
 struct OcrEngines::Impl {
   struct Entry {

@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <leptonica/allheaders.h>
 
 #include <opencv2/imgproc.hpp>
 #include <thread>
@@ -100,6 +101,66 @@ TEST_F(OcrTest, RecognitionOnAnyThreadKeepsOpenMpToThatThread) {
   EXPECT_GT(levels_before, 0);  // a new thread starts with OpenMP's default
   EXPECT_EQ(levels_after, 0);
   EXPECT_NE(text.find("1,284.50"), std::string::npos) << text;
+}
+
+// Tesseract keeps its line and word images as PNG (see StoreTesseractImagesUncompressed):
+// the pixWriteMem libtesseract binds to is ours; on, it stores PNG images without
+// compression; off, or for an image whose caller chose a level, Leptonica compresses them as
+// it always does; and every image reads back the same.
+TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
+  EXPECT_EQ(dlsym(RTLD_DEFAULT, "pixWriteMem"), reinterpret_cast<void*>(&pixWriteMem));
+  constexpr int kWidth = 400, kHeight = 200;
+  Pix* pix = pixCreate(kWidth, kHeight, 8);
+  pixSetAll(pix);  // white, with a black bar: compresses to almost nothing
+  Box* bar = boxCreate(50, 80, 300, 40);
+  pixClearInRect(pix, bar);
+  boxDestroy(&bar);
+  auto png_bytes = [&](bool uncompressed) {
+    StoreTesseractImagesUncompressed(uncompressed);
+    l_uint8* data = nullptr;
+    size_t size = 0;
+    EXPECT_EQ(pixWriteMem(&data, &size, pix, IFF_PNG), 0);
+    Pix* back = pixReadMem(data, size);
+    l_int32 same = 0;
+    pixEqual(pix, back, &same);
+    EXPECT_TRUE(same);
+    pixDestroy(&back);
+    lept_free(data);
+    return size;
+  };
+  EXPECT_GE(png_bytes(true), size_t{kWidth * kHeight});
+  EXPECT_LT(png_bytes(false), size_t{kWidth * kHeight / 20});
+  pixSetZlibCompression(pix, 9);
+  EXPECT_LT(png_bytes(true), size_t{kWidth * kHeight / 20});
+  EXPECT_EQ(pix->special, 19);  // the caller's choice is left as it was
+  StoreTesseractImagesUncompressed(true);
+  pixDestroy(&pix);
+}
+
+TEST_F(OcrTest, StoringTesseractsImagesUncompressedChangesNoResult) {
+  const cv::Mat page = RenderText(kText, 12, 300);
+  ASSERT_FALSE(page.empty());
+  StoreTesseractImagesUncompressed(false);
+  const OcrPage compressed = Read(Scaled(page, 0.5), "none");
+  StoreTesseractImagesUncompressed(true);
+  const OcrPage stored = Read(Scaled(page, 0.5), "none");
+  EXPECT_EQ(stored.text, compressed.text);
+  auto words_of = [](const OcrPage& page) {
+    std::vector<OcrWord> words;
+    for (const auto& block : page.blocks) {
+      for (const auto& line : block.lines)
+        words.insert(words.end(), line.words.begin(), line.words.end());
+    }
+    return words;
+  };
+  const std::vector<OcrWord> a = words_of(compressed), b = words_of(stored);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_GT(a.size(), 10u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].text, b[i].text);
+    EXPECT_EQ(a[i].box, b[i].box);
+    EXPECT_EQ(a[i].confidence, b[i].confidence);
+  }
 }
 
 TEST_F(OcrTest, UpscalingRescuesTinyText) {
