@@ -14,9 +14,9 @@
 //   page text follows the words, hOCR and TSV stay Tesseract's own.
 // - The deadline is checked between stages and, during recognition, by Tesseract's cancel
 //   callback. Layout analysis cannot be interrupted: a deadline can overrun by its length.
-// - This file defines Leptonica's pixWriteMem, ahead of Leptonica's own (see
-//   StoreTesseractImagesUncompressed below): a library function replaced, for the one
-//   caller that writes PNG in our processes.
+// - This file defines Leptonica's pixWriteMem, which the dynamic linker then finds before
+//   Leptonica's own (see pixWriteMem below): Tesseract is the one caller of that function in
+//   our processes (our own PNG output goes through OpenCV).
 #include "core/ocr.h"
 
 #include <dlfcn.h>
@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <list>
@@ -85,11 +86,14 @@ class ClearOnExit {
   tesseract::TessBaseAPI& api_;
 };
 
+std::atomic<bool> store_images_uncompressed{false};
+std::atomic<uint64_t> images_stored_uncompressed{0};
+
 }  // namespace
 
-namespace {
-std::atomic<bool> store_images_uncompressed{false};
-}  // namespace
+uint64_t TesseractImagesStoredUncompressed() {
+  return images_stored_uncompressed.load(std::memory_order_relaxed);
+}
 
 void StoreTesseractImagesUncompressed(bool on) {
   store_images_uncompressed.store(on, std::memory_order_relaxed);
@@ -130,15 +134,20 @@ void PrepareTesseractThread() {
 // not). Leptonica compresses at zlib's default level unless the image's `special` field asks
 // for another (10 + level), which Tesseract never sets: deflating and inflating those images
 // took about an eighth of recognition's CPU time on the receipts. This definition comes
-// before Leptonica's in the dynamic linker's search (the executable is searched first, and
-// the linker exports it because libtesseract calls it), and when switched on it writes the
-// PNG images of callers that set no level with level 0 (stored): the same pixels come back,
-// so every result is the same. Other formats, and images whose caller chose a level, go to
-// Leptonica's function unchanged.
+// before Leptonica's in the dynamic linker's search (the executable is searched first;
+// CMakeLists.txt exports it from every program that links core), and when switched on it
+// writes the PNG images of callers that set no level with level 0 (stored): the same pixels
+// come back, so every result is the same. Other formats, and images whose caller chose a
+// level, go to Leptonica's function unchanged.
 extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 format) {
   using Write = l_ok (*)(l_uint8**, size_t*, PIX*, l_int32);
   static const auto leptonica = reinterpret_cast<Write>(dlsym(RTLD_NEXT, "pixWriteMem"));
-  if (leptonica == nullptr) return 1;  // Leptonica's error return
+  if (leptonica == nullptr) {
+    // Only a broken installation gets here (Leptonica is linked in). Tesseract ignores a
+    // failed write and would read garbage: stop instead.
+    std::fputs("scanline: Leptonica's pixWriteMem not found\n", stderr);
+    std::abort();
+  }
   if (format != IFF_PNG || pix == nullptr ||
       !scanline::store_images_uncompressed.load(std::memory_order_relaxed) ||
       (pix->special >= 10 && pix->special < 20)) {
@@ -148,6 +157,7 @@ extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 form
   pix->special = 10;  // zlib level 0
   const l_ok written = leptonica(data, size, pix, format);
   pix->special = special;
+  scanline::images_stored_uncompressed.fetch_add(1, std::memory_order_relaxed);
   return written;
 }
 

@@ -104,9 +104,9 @@ TEST_F(OcrTest, RecognitionOnAnyThreadKeepsOpenMpToThatThread) {
 }
 
 // Tesseract keeps its line and word images as PNG (see StoreTesseractImagesUncompressed):
-// the pixWriteMem libtesseract binds to is ours; on, it stores PNG images without
-// compression; off, or for an image whose caller chose a level, Leptonica compresses them as
-// it always does; and every image reads back the same.
+// the pixWriteMem libtesseract binds to is ours; on (as PrepareTesseractProcess leaves it),
+// it stores PNG images without compression; off, or for an image whose caller chose a level,
+// Leptonica compresses them as it always does; and every image reads back the same.
 TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
   EXPECT_EQ(dlsym(RTLD_DEFAULT, "pixWriteMem"), reinterpret_cast<void*>(&pixWriteMem));
   constexpr int kWidth = 400, kHeight = 200;
@@ -115,8 +115,7 @@ TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
   Box* bar = boxCreate(50, 80, 300, 40);
   pixClearInRect(pix, bar);
   boxDestroy(&bar);
-  auto png_bytes = [&](bool uncompressed) {
-    StoreTesseractImagesUncompressed(uncompressed);
+  auto png_bytes = [&] {
     l_uint8* data = nullptr;
     size_t size = 0;
     EXPECT_EQ(pixWriteMem(&data, &size, pix, IFF_PNG), 0);
@@ -128,22 +127,33 @@ TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
     lept_free(data);
     return size;
   };
-  EXPECT_GE(png_bytes(true), size_t{kWidth * kHeight});
-  EXPECT_LT(png_bytes(false), size_t{kWidth * kHeight / 20});
-  pixSetZlibCompression(pix, 9);
-  EXPECT_LT(png_bytes(true), size_t{kWidth * kHeight / 20});
-  EXPECT_EQ(pix->special, 19);  // the caller's choice is left as it was
+  EXPECT_GE(png_bytes(), size_t{kWidth * kHeight});  // as PrepareTesseractProcess left it
+  StoreTesseractImagesUncompressed(false);
+  EXPECT_LT(png_bytes(), size_t{kWidth * kHeight / 20});
   StoreTesseractImagesUncompressed(true);
+  EXPECT_GE(png_bytes(), size_t{kWidth * kHeight});
+  pixSetZlibCompression(pix, 9);
+  EXPECT_LT(png_bytes(), size_t{kWidth * kHeight / 20});
+  EXPECT_EQ(pix->special, 19);  // the caller's choice is left as it was
   pixDestroy(&pix);
 }
 
+// Recognition goes through the stored images (Tesseract calls our pixWriteMem for each line
+// it reads), and reads the same words, boxes and confidences either way.
 TEST_F(OcrTest, StoringTesseractsImagesUncompressedChangesNoResult) {
-  const cv::Mat page = RenderText(kText, 12, 300);
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.5);
   ASSERT_FALSE(page.empty());
   StoreTesseractImagesUncompressed(false);
-  const OcrPage compressed = Read(Scaled(page, 0.5), "none");
+  uint64_t stored_before = TesseractImagesStoredUncompressed();
+  const OcrPage compressed = Read(page, "none");
+  EXPECT_EQ(TesseractImagesStoredUncompressed(), stored_before);
   StoreTesseractImagesUncompressed(true);
-  const OcrPage stored = Read(Scaled(page, 0.5), "none");
+  stored_before = TesseractImagesStoredUncompressed();
+  const OcrPage stored = Read(page, "none");
+  size_t lines = 0;
+  for (const auto& block : stored.blocks) lines += block.lines.size();
+  EXPECT_GE(lines, 3u);
+  EXPECT_GE(TesseractImagesStoredUncompressed() - stored_before, lines);  // one per line at least
   EXPECT_EQ(stored.text, compressed.text);
   auto words_of = [](const OcrPage& page) {
     std::vector<OcrWord> words;
