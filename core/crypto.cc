@@ -102,6 +102,29 @@ std::string Sha256(std::string_view data) {
   return digest;
 }
 
+void Sha256Stream::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), Sha256Md(), nullptr) != 1) {
+    Fail("EVP_DigestInit_ex(SHA256)");
+  }
+}
+
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::Update(std::string_view data) {
+  if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1) Fail("EVP_DigestUpdate");
+}
+
+std::string Sha256Stream::Finish() {
+  std::string digest(kSha256Bytes, '\0');
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), Bytes(digest), &length) != 1 || length != kSha256Bytes) {
+    Fail("EVP_DigestFinal_ex(SHA256)");
+  }
+  return digest;
+}
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
   MacCtx ctx(EVP_MAC_CTX_new(HmacAlgorithm()));
   if (!ctx) Fail("EVP_MAC_CTX_new");

@@ -9,8 +9,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
 
 namespace scanline {
 
@@ -19,6 +22,27 @@ inline constexpr size_t kMasterKeyBytes = 32;  // AES-256
 
 // SHA-256 (FIPS 180-4) of `data`: 32 raw bytes.
 std::string Sha256(std::string_view data);
+
+// SHA-256 of data that arrives in pieces (a request body as it is read): the digest of the
+// pieces in order, equal to Sha256 of their concatenation. Update any number of times, then
+// Finish once. Throws Error(kInternal) if OpenSSL fails.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+
+  void Update(std::string_view data);
+  // 32 raw bytes. Nothing may be added after.
+  std::string Finish();
+
+ private:
+  struct Free {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, Free> ctx_;
+};
 
 // HMAC-SHA256 (RFC 2104) of `data` under `key`: 32 raw bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/crypto.h"
+
 namespace scanline {
 namespace {
 
@@ -24,6 +26,10 @@ std::optional<std::string_view> Request::Header(std::string_view lower_name) con
     if (name == lower_name) return std::string_view(value);
   }
   return std::nullopt;
+}
+
+std::string BodySha256Hex(const Request& request) {
+  return request.body_sha256.empty() ? LowerHex(Sha256(request.body)) : request.body_sha256;
 }
 
 std::string Request::MediaType() const {

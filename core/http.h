@@ -26,12 +26,20 @@ struct Request {
   std::string peer;        // client address as nginx saw it
   std::string request_id;  // nginx's $request_id, or one the pool made
   std::string scheme = "https";
+  // The body's SHA-256 in lower-case hex when whoever read the body hashed it on the way in
+  // (a pool worker does, while nginx is still sending), else empty. Read it through
+  // BodySha256Hex, which hashes the body when it is empty.
+  std::string body_sha256;
 
   // The first header with this lower-case name, if any.
   std::optional<std::string_view> Header(std::string_view lower_name) const;
   // Content-Type without parameters, lower-case ("image/png").
   std::string MediaType() const;
 };
+
+// The SHA-256 of `request.body`, lower-case hex: `request.body_sha256` when set, else
+// computed now. SigV4 signs it, and a raw image's sha256 in a result is the same digest.
+std::string BodySha256Hex(const Request& request);
 
 struct Response {
   int status = 200;

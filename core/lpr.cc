@@ -335,7 +335,7 @@ LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,
 }
 
 LprResult RecognizePlates(LprEngines& engines, std::string_view bytes, const ImageLimits& limits,
-                          const LprOptions& options) {
+                          const LprOptions& options, std::string_view sha256) {
   const auto start = Clock::now();
   engines.Region(options.region);  // option errors before any decoding
   ImageInfo info;
@@ -343,7 +343,7 @@ LprResult RecognizePlates(LprEngines& engines, std::string_view bytes, const Ima
   const double decode_ms = MsSince(start);
   LprResult result = RecognizePlatesInImage(engines, pages.front(), options);
   result.info = info;
-  result.sha256 = Sha256Hex(bytes);
+  result.sha256 = sha256.empty() ? Sha256Hex(bytes) : std::string(sha256);
   result.bytes = static_cast<int64_t>(bytes.size());
   result.timings.insert(result.timings.begin(), {"decode", decode_ms});
   result.timings.back().ms = MsSince(start);

@@ -91,9 +91,9 @@ class LprEngines {
 
 // Decodes `bytes` (first page only; the errors of DecodeImage) and recognises its plates.
 // A photo with no plate gives an empty list. Throws Error(kInvalidOption) for an unknown
-// region or top_n out of 1..kMaxTopN.
+// region or top_n out of 1..kMaxTopN. `sha256`: as for RecognizeDocument (core/ocr.h).
 LprResult RecognizePlates(LprEngines& engines, std::string_view bytes, const ImageLimits& limits,
-                          const LprOptions& options);
+                          const LprOptions& options, std::string_view sha256 = {});
 
 // The same on a decoded image (tests and benchmarks).
 LprResult RecognizePlatesInImage(LprEngines& engines, const Image& image,

@@ -604,7 +604,8 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
 }
 
 OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
-                              const ImageLimits& limits, const OcrOptions& options) {
+                              const ImageLimits& limits, const OcrOptions& options,
+                              std::string_view sha256) {
   const auto start = Clock::now();
   const auto deadline = options.deadline_ms > 0
                             ? start + std::chrono::milliseconds(options.deadline_ms)
@@ -615,7 +616,7 @@ OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
 
   OcrDocument doc;
   doc.bytes = static_cast<int64_t>(bytes.size());
-  doc.sha256 = Sha256Hex(bytes);
+  doc.sha256 = sha256.empty() ? Sha256Hex(bytes) : std::string(sha256);
   std::vector<Image> pages = DecodeImage(bytes, limits, &doc.info);
   const double decode_ms = MsSince(start);
 

@@ -195,8 +195,11 @@ struct OcrDocument {
 };
 
 // Decodes (core/image.h, with its limits and errors), then recognises every page within one
-// deadline of options.deadline_ms from the call's start.
+// deadline of options.deadline_ms from the call's start. `sha256`: the bytes' SHA-256 in
+// lower-case hex when the caller already has it (RequestBody::image_sha256), else empty and
+// computed here.
 OcrDocument RecognizeDocument(OcrEngines& engines, std::string_view bytes,
-                              const ImageLimits& limits, const OcrOptions& options);
+                              const ImageLimits& limits, const OcrOptions& options,
+                              std::string_view sha256 = {});
 
 }  // namespace scanline

@@ -304,6 +304,7 @@ RequestBody ParseRequestBody(std::string_view content_type, std::string_view bod
              (type == "application/x-www-form-urlencoded" && LooksLikeImage(body))) {
     out.image = std::string(body);
     out.image_type = type;
+    out.raw = true;
   } else {
     throw Error(ErrorCode::kUnsupportedMediaType,
                 "Content-Type " + (type.empty() ? std::string("(none)") : type) +
@@ -316,7 +317,10 @@ RequestBody ParseRequestBody(std::string_view content_type, std::string_view bod
 }
 
 RequestBody ExtractRequestBody(const Request& request, bool require_image) {
-  return ParseRequestBody(request.Header("content-type").value_or(""), request.body, require_image);
+  RequestBody out =
+      ParseRequestBody(request.Header("content-type").value_or(""), request.body, require_image);
+  if (out.raw) out.image_sha256 = request.body_sha256;
+  return out;
 }
 
 }  // namespace scanline

@@ -28,6 +28,10 @@ struct RequestBody {
   std::string image;       // the image bytes; empty when the body carries none
   std::string image_type;  // the media type declared for the image ("" when none)
   std::string filename;    // multipart filename of the image part ("" when none)
+  bool raw = false;        // the image is the whole body
+  // The image's SHA-256 in lower-case hex when already known, else empty: ExtractRequestBody
+  // passes on a raw body's Request::body_sha256.
+  std::string image_sha256;
   // Fields in order. Multipart: each non-image part's content. JSON: string members as their
   // value; numbers, booleans, objects and arrays as their JSON text (e.g. a profile object).
   std::vector<std::pair<std::string, std::string>> fields;

@@ -393,7 +393,7 @@ VerifiedSignature VerifySignature(const Request& request, int64_t now_unix_s,
                 "skew " + std::to_string(signed_at - now_unix_s) + " s");
   }
 
-  std::string payload_hash = LowerHex(Sha256(request.body));
+  const std::string payload_hash = BodySha256Hex(request);
   if (std::optional<std::string_view> sent = request.Header("x-amz-content-sha256")) {
     if (*sent == kUnsignedPayloadValue || sent->starts_with("STREAMING-")) {
       throw Error(ErrorCode::kUnsignedPayload,

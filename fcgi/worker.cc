@@ -241,24 +241,29 @@ Request ReadRequestHead(FCGX_Request& fcgi) {
   return request;
 }
 
-// Reads the body to its end. Returns false when it is larger than `limit` (the rest is
-// still read and dropped, so nothing is left in flight when the connection closes).
+// Reads the body to its end, hashing it (SHA-256) piece by piece while nginx sends the rest:
+// the signature check and a raw image's sha256 then need no pass of their own. Returns false
+// when it is larger than `limit` (the rest is still read and dropped, so nothing is left in
+// flight when the connection closes).
 bool ReadBody(FCGX_Request& fcgi, Request& request, int64_t limit) {
   const char* length_param = FCGX_GetParam("CONTENT_LENGTH", fcgi.envp);
   int64_t declared = length_param ? std::atoll(length_param) : 0;
   if (declared > 0 && declared <= limit) request.body.reserve(static_cast<size_t>(declared));
   std::array<char, 65536> chunk;
+  Sha256Stream digest;
   bool fits = true;
   while (true) {
     int n = FCGX_GetStr(chunk.data(), static_cast<int>(chunk.size()), fcgi.in);
     if (n <= 0) break;
     if (fits && static_cast<int64_t>(request.body.size()) + n <= limit) {
       request.body.append(chunk.data(), static_cast<size_t>(n));
+      digest.Update({chunk.data(), static_cast<size_t>(n)});
     } else {
       fits = false;
       request.body.clear();
     }
   }
+  if (fits) request.body_sha256 = LowerHex(digest.Finish());
   return fits;
 }
 

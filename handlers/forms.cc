@@ -96,8 +96,8 @@ Response HandleFormsExtract(const Request& request, RequestContext& context) {
   OcrOptions options = FormOcrOptions(t, config.ocr);
   options.deadline_ms = config.ocr.max_deadline_ms;
   const auto ocr_start = std::chrono::steady_clock::now();
-  const OcrDocument document =
-      RecognizeDocument(Engines(context), body.image, ImageLimitsFrom(config.limits), options);
+  const OcrDocument document = RecognizeDocument(
+      Engines(context), body.image, ImageLimitsFrom(config.limits), options, body.image_sha256);
   LogDocument(context, document);
 
   // The second reading of lines (fields with rules.reread) within the OCR's deadline.

@@ -23,7 +23,8 @@ Response HandleLpr(const Request& request, RequestContext& context) {
   const RequestBody body = ExtractRequestBody(request);
   context.log.image_bytes = static_cast<int64_t>(body.image.size());
   const LprResult result =
-      RecognizePlates(*context.services.lpr, body.image, ImageLimitsFrom(config.limits), options);
+      RecognizePlates(*context.services.lpr, body.image, ImageLimitsFrom(config.limits), options,
+                      body.image_sha256);
 
   context.log.image_sha256 = result.sha256;
   context.log.image_width = result.info.width;

@@ -25,8 +25,8 @@ Response HandleOcr(const Request& request, RequestContext& context) {
 
   const RequestBody body = ExtractRequestBody(request);
   context.log.image_bytes = static_cast<int64_t>(body.image.size());
-  const OcrDocument document =
-      RecognizeDocument(engines, body.image, ImageLimitsFrom(config.limits), options.ocr);
+  const OcrDocument document = RecognizeDocument(
+      engines, body.image, ImageLimitsFrom(config.limits), options.ocr, body.image_sha256);
 
   context.log.image_sha256 = document.sha256;
   context.log.image_width = document.info.width;

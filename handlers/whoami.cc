@@ -3,7 +3,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "core/crypto.h"
 
 namespace scanline {
 namespace {
@@ -63,7 +62,7 @@ Response HandleWhoami(const Request& request, RequestContext& context) {
     w.Key("body_bytes");
     w.Uint64(request.body.size());
     w.Key("body_sha256");
-    w.String(LowerHex(Sha256(request.body)).c_str());
+    w.String(BodySha256Hex(request).c_str());
   }
   w.EndObject();
   Response response;

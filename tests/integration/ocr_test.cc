@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/crypto.h"
 #include "tests/integration/testbed.h"
 
 namespace scanline::testing {
@@ -105,6 +106,8 @@ TEST_F(OcrServiceTest, SignedRequestReadsText) {
   EXPECT_NE(text.find("Signed request number 5821"), std::string::npos) << text;
   EXPECT_NE(text.find("through the pool"), std::string::npos) << text;
   EXPECT_STREQ(doc["image"]["format"].GetString(), "tiff");
+  // The digest the worker took while reading the body.
+  EXPECT_EQ(doc["image"]["sha256"].GetString(), LowerHex(Sha256(*tiff_)));
   EXPECT_TRUE(r.headers.count("x-request-id"));
 
   HttpResponse plain = Ocr("?format=text&preprocess=none&psm=4", *tiff_);

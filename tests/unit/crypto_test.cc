@@ -46,6 +46,25 @@ TEST(CryptoTest, Sha256MatchesFips180Examples) {
   EXPECT_EQ(Sha256("abc").size(), kSha256Bytes);
 }
 
+TEST(CryptoTest, Sha256StreamEqualsTheDigestOfTheWhole) {
+  // FIPS 180-4 example: a million 'a', here in pieces of uneven sizes.
+  Sha256Stream million;
+  const std::string piece(997, 'a');
+  size_t fed = 0;
+  for (; fed + piece.size() <= 1000000; fed += piece.size()) million.Update(piece);
+  million.Update(std::string(1000000 - fed, 'a'));
+  EXPECT_EQ(LowerHex(million.Finish()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+
+  Sha256Stream none;
+  EXPECT_EQ(none.Finish(), Sha256(""));
+  Sha256Stream split;
+  split.Update("ab");
+  split.Update("");
+  split.Update("c");
+  EXPECT_EQ(split.Finish(), Sha256("abc"));
+}
+
 TEST(CryptoTest, HmacSha256MatchesRfc4231) {
   // Test case 1.
   EXPECT_EQ(LowerHex(HmacSha256(std::string(20, '\x0b'), "Hi There")),

@@ -684,6 +684,19 @@ TEST_F(SigV4VerifyTest, ChecksASentContentSha256AgainstTheBody) {
   EXPECT_EQ(Refusal(other), ErrorCode::kBodyHashMismatch);
 }
 
+TEST_F(SigV4VerifyTest, SignsTheDigestTheBodyReaderComputed) {
+  // A pool worker hashes the body as it reads it (Request::body_sha256); the check uses that
+  // digest instead of hashing again.
+  Request request = Signed(BaseRequest(), kNow, /*content_sha=*/true);
+  request.body_sha256 = LowerHex(Sha256(request.body));
+  EXPECT_NO_THROW(Verify(request));
+  request.body_sha256 = LowerHex(Sha256("other bytes"));
+  EXPECT_EQ(Refusal(request), ErrorCode::kBodyHashMismatch);
+  Request unsent = Signed(BaseRequest());
+  unsent.body_sha256 = LowerHex(Sha256("other bytes"));
+  EXPECT_EQ(Refusal(unsent), ErrorCode::kSignatureMismatch);
+}
+
 TEST_F(SigV4VerifyTest, RefusesMissingAuthorization) {
   EXPECT_EQ(Refusal(BaseRequest()), ErrorCode::kMissingAuthorization);
 }
