@@ -332,6 +332,7 @@ Service::Service(const ServiceOptions& options) : options_(options) {
       " --key-burst " + std::to_string(options.key_burst) + " --body-size " +
       options.client_max_body_size + " --read-timeout " +
       std::to_string(options.fastcgi_read_timeout_s);
+  if (!options.http2_preread.empty()) cmd += " --preread " + Quote(options.http2_preread);
   if (!options.extra_nginx.empty()) {
     std::string extra = options.extra_nginx;
     for (size_t pos; (pos = extra.find("@DIR@")) != std::string::npos;) {

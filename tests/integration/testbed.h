@@ -109,6 +109,7 @@ struct ServiceOptions {
   int key_burst = 100;
   std::string client_max_body_size = "20m";
   int fastcgi_read_timeout_s = 130;
+  std::string http2_preread;  // nginx http2_body_preread_size; "" keeps the site's (1m)
   // nginx configuration added inside `http {}` (extra server blocks for benchmarks). The
   // text "@DIR@" becomes the service directory (where tls/cert.pem and tls/key.pem are).
   std::string extra_nginx;
