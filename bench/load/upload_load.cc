@@ -11,7 +11,8 @@
 // nginx/scanline.conf sets it, and 64k, nginx's default (the first flow-control window of an
 // HTTP/2 request body). Requests go one at a time with --gap-ms between them, while --busy
 // processes keep cores busy: with two workers on two cores, the other worker is usually
-// recognising a page meanwhile. Every configuration runs once per round, in turn.
+// recognising a page meanwhile. Every configuration runs once per round, in turn, the two
+// services first by turns.
 //
 // Prints p50 and p90 latency per configuration, in milliseconds.
 //
@@ -190,7 +191,8 @@ int main(int argc, char** argv) {
   std::map<std::tuple<int, int, int, int>, std::vector<double>> latencies;
   long failed = 0;
   for (int round = 0; round < rounds; ++round) {
-    for (int s = 0; s < static_cast<int>(sites.size()); ++s) {
+    for (int k = 0; k < static_cast<int>(sites.size()); ++k) {
+      const int s = round % 2 == 0 ? k : static_cast<int>(sites.size()) - 1 - k;  // by turns
       const std::string host = "localhost:" + std::to_string(sites[s].service->port());
       for (int http2 = 1; http2 >= 0; --http2) {
         Client client(host, http2 == 1);
