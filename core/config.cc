@@ -124,7 +124,7 @@ std::vector<Binding> Bindings() {
        int64_t{1} << 40, "largest the spool may grow while PostgreSQL is away"},
       {"log.batch_rows", IntRef(SCANLINE_FIELD(log, batch_rows)), 1, 100000, "rows per COPY batch"},
       {"log.flush_interval_ms", IntRef(SCANLINE_FIELD(log, flush_interval_ms)), 10, 60000,
-       "how often the shipper looks for new records"},
+       "how often the shipper ships new records; each pass costs PostgreSQL a transaction"},
       {"log.level", StringRef(SCANLINE_FIELD(log, level)), 0, 0, "debug, info, warning or error"},
       {"llm.endpoint", StringRef(SCANLINE_FIELD(llm, endpoint)), 0, 0,
        "OpenAI-compatible base URL; empty = LLM engine off"},

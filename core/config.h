@@ -83,7 +83,10 @@ struct LogConfig {
   std::string spool_dir = "/var/lib/scanline/spool";  // request-log spool
   int64_t spool_max_bytes = 1ll << 30;                // refuse to grow past this
   int batch_rows = 500;                               // rows per COPY
-  int flush_interval_ms = 200;
+  // How often the shipper looks for new records. Each pass that finds any costs PostgreSQL a
+  // transaction, a COPY and an INSERT ... SELECT whatever the row count, so a short interval
+  // spends CPU that recognition needs (figures in docs/operations.md).
+  int flush_interval_ms = 1000;
   std::string level = "info";  // debug, info, warning, error
 };
 

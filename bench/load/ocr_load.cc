@@ -17,9 +17,13 @@
 // less its median in (c): each page compared with itself), CPU time per page (of this process for
 // the in-process rows, of the pool's workers for the service rows: what the recognising
 // processes spent, whatever else ran on the machine), and the pool workers' memory (RSS and
-// PSS from /proc/PID/smaps_rollup) after the run.
+// PSS from /proc/PID/smaps_rollup) after the run. For the service rows it also prints the CPU
+// time per page of everything else the service runs on the same cores: this driver (signing,
+// TLS, its two clients), nginx, PostgreSQL (all its processes: the request log lands there),
+// Redis and the pool's log shipper.
 //
 //   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2] [--rounds 1]
+//                        [--log-flush-ms N]   (the service's log.flush_interval_ms)
 //
 // With --rounds R every configuration runs R times, in turn (c, c0, d, b, a, a auto, c, ...), and
 // its figures are over all its runs: a drift in the machine's speed reaches each alike.
@@ -135,6 +139,48 @@ double PidCpuSeconds(int pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// CPU seconds of `pid` and of its children (a postmaster's backends, nginx's workers).
+double TreeCpuSeconds(int pid) {
+  if (pid <= 0) return 0;
+  double seconds = PidCpuSeconds(pid);
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (int child; in >> child;) seconds += PidCpuSeconds(child);
+  return seconds;
+}
+
+// CPU seconds so far of what the service runs beside its workers.
+struct Neighbours {
+  double driver = 0, nginx = 0, postgres = 0, redis = 0, shipper = 0;
+  int pages = 0;
+
+  static Neighbours Now(Service& service, int shipper_pid) {
+    Neighbours n;
+    n.driver = ProcessCpuSeconds();
+    n.nginx = TreeCpuSeconds(service.nginx().pid());
+    n.postgres = TreeCpuSeconds(service.postgres().pid());
+    n.redis = PidCpuSeconds(service.redis().pid());
+    n.shipper = PidCpuSeconds(shipper_pid);
+    return n;
+  }
+  // Adds what was spent between `before` and `after` over `pages` pages.
+  void Add(const Neighbours& before, const Neighbours& after, int more_pages) {
+    driver += after.driver - before.driver;
+    nginx += after.nginx - before.nginx;
+    postgres += after.postgres - before.postgres;
+    redis += after.redis - before.redis;
+    shipper += after.shipper - before.shipper;
+    pages += more_pages;
+  }
+  void Print() const {
+    if (pages == 0) return;
+    const double k = 1000.0 / pages;
+    std::printf(
+        "%-28s CPU ms per page beside the workers: driver %.1f, nginx %.1f, "
+        "PostgreSQL %.1f, Redis %.1f, log shipper %.1f\n",
+        "", driver * k, nginx * k, postgres * k, redis * k, shipper * k);
+  }
+};
+
 // Runs `one(image_index, worker)` over every image `passes` times with `clients` threads.
 // `cpu` tells the CPU seconds used so far by whatever recognises the pages.
 Result Drive(int images, int passes, int clients,
@@ -205,7 +251,7 @@ long SmapsField(int pid, const std::string& field) {
 
 int main(int argc, char** argv) {
   scanline::PrepareTesseractProcess();
-  int images = 20, clients = 2, passes = 2, rounds = 1;
+  int images = 20, clients = 2, passes = 2, rounds = 1, log_flush_ms = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const int v = std::atoi(argv[i + 1]);
@@ -217,6 +263,8 @@ int main(int argc, char** argv) {
       passes = v;
     else if (a == "--rounds")
       rounds = std::max(1, v);
+    else if (a == "--log-flush-ms")
+      log_flush_ms = std::max(0, v);
   }
   const std::string dir = std::string(SCANLINE_SOURCE_DIR) + "/../shared/data/receipts/img";
   std::vector<std::string> paths;
@@ -279,6 +327,7 @@ int main(int argc, char** argv) {
   options.workers = clients;
   options.ip_rate = options.key_rate = 100000;
   options.ip_burst = options.key_burst = 100000;
+  options.log_flush_interval_ms = log_flush_ms;
   Service service(options);
   const ApiKey key = service.CreateKey("ocr", "--rpm 1000000 --daily 10000000");
   std::atomic<int> sequence{0};
@@ -320,6 +369,7 @@ int main(int argc, char** argv) {
   if (doc.IsObject() && doc.HasMember("workers")) {
     for (const auto& w : doc["workers"].GetArray()) workers.push_back(w["pid"].GetInt());
   }
+  const int shipper = service.ShipperPid();
   auto workers_cpu = [&workers] {
     double seconds = 0;
     for (const int pid : workers) seconds += PidCpuSeconds(pid);
@@ -328,10 +378,13 @@ int main(int argc, char** argv) {
 
   // Every configuration once per round, in turn, so that a change in the machine's speed
   // (its host's load) reaches them all alike.
-  std::printf("machine: %u cores; %d receipts x %d passes x %d rounds, %d at a time; eng, psm 6\n",
+  std::printf("machine: %u cores; %d receipts x %d passes x %d rounds, %d at a time; eng, psm 6",
               std::thread::hardware_concurrency(), images, passes, rounds, clients);
+  if (log_flush_ms > 0) std::printf("; log.flush_interval_ms %d", log_flush_ms);
+  std::printf("\n");
   Result limit, installed, scanline_own, spawned, none, autop;
   std::vector<double> outside_none, outside_auto;
+  Neighbours beside_none, beside_auto;
   for (int round = 0; round < rounds; ++round) {
     limit.Add(Drive(images, passes, clients, bare));
     scanline::StoreTesseractImagesUncompressed(false);  // Tesseract as installed
@@ -340,9 +393,14 @@ int main(int argc, char** argv) {
     scanline_own.Add(Drive(images, passes, clients, own));
     spawned.Add(Drive(images, passes, clients, spawn));
     outside_ms = &outside_none;
+    Neighbours before = Neighbours::Now(service, shipper);
     none.Add(Drive(images, passes, clients, via_service("none"), workers_cpu));
+    Neighbours after = Neighbours::Now(service, shipper);
+    beside_none.Add(before, after, images * passes);
     outside_ms = &outside_auto;
+    before = after;
     autop.Add(Drive(images, passes, clients, via_service("auto"), workers_cpu));
+    beside_auto.Add(before, Neighbours::Now(service, shipper), images * passes);
     outside_ms = nullptr;
   }
   for (auto& api : apis) api->End();
@@ -360,8 +418,10 @@ int main(int argc, char** argv) {
   Print("(b) tesseract per image", spawned, images, &limit);
   Print("(a) service, preprocess=none", none, images, &limit);
   print_outside(outside_none);
+  beside_none.Print();
   Print("(a) service, preprocess=auto", autop, images, &limit);
   print_outside(outside_auto);
+  beside_auto.Print();
 
   for (const int pid : workers) {
     std::printf("worker %d: RSS %ld MiB, PSS %ld MiB\n", pid, SmapsField(pid, "Rss") / 1024,

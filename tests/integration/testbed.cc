@@ -315,7 +315,11 @@ Service::Service(const ServiceOptions& options) : options_(options) {
        << "workers = " << options.workers << "\n\n"
        << "[postgres]\nconninfo = \"" << postgres_->conninfo() << "\"\n\n"
        << "[redis]\naddress = \"" << redis_->address() << "\"\n\n"
-       << "[log]\nspool_dir = \"" << d << "/spool\"\n\n"
+       << "[log]\nspool_dir = \"" << d << "/spool\"\n"
+       << (options.log_flush_interval_ms > 0
+               ? "flush_interval_ms = " + std::to_string(options.log_flush_interval_ms) + "\n"
+               : "")
+       << "\n"
        << options.extra_toml << "\n";
   WriteFile(config_path(), toml.str());
 

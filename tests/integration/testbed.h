@@ -65,6 +65,7 @@ class Postgres {
   std::string socket_dir() const { return socket_dir_; }
   // Runs SQL with psql and returns its unaligned, tuples-only output.
   std::string Query(const std::string& sql, const std::string& database = "scanline") const;
+  pid_t pid() const { return server_.pid(); }  // the postmaster's
 
  private:
   std::string data_dir_;
@@ -82,6 +83,7 @@ class Redis {
   void Stop();
   std::string address() const { return "unix:" + socket_; }
   std::string socket() const { return socket_; }
+  pid_t pid() const { return process_.pid(); }
 
  private:
   std::string dir_;
@@ -109,7 +111,8 @@ struct ServiceOptions {
   int key_burst = 100;
   std::string client_max_body_size = "20m";
   int fastcgi_read_timeout_s = 130;
-  std::string http2_preread;  // nginx http2_body_preread_size; "" keeps the site's (1m)
+  std::string http2_preread;      // nginx http2_body_preread_size; "" keeps the site's (1m)
+  int log_flush_interval_ms = 0;  // log.flush_interval_ms; 0 keeps the default
   // nginx configuration added inside `http {}` (extra server blocks for benchmarks). The
   // text "@DIR@" becomes the service directory (where tls/cert.pem and tls/key.pem are).
   std::string extra_nginx;
