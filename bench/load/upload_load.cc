@@ -10,13 +10,16 @@
 // against two services that differ only in nginx's http2_body_preread_size: 1m, as
 // nginx/scanline.conf sets it, and 64k, nginx's default (the first flow-control window of an
 // HTTP/2 request body). Requests go one at a time with --gap-ms between them, while --busy
-// processes keep cores busy: with two workers on two cores, the other worker is usually
-// recognising a page meanwhile. Every configuration runs once per round, in turn, the two
+// processes spin on a core each and --busy-ocr processes recognise a receipt over and over
+// (scanline's OCR in-process, preprocess=none): with two workers on two cores, the other
+// worker is usually recognising a page meanwhile, and it shares caches and memory with the
+// requests as a spinning loop does not. Every configuration runs once per round, in turn, the two
 // services first by turns.
 //
 // Prints p50 and p90 latency per configuration, in milliseconds.
 //
-//   build/bench/upload_load [--requests 40] [--rounds 3] [--busy 1] [--gap-ms 10]
+//   build/bench/upload_load [--requests 40] [--rounds 3] [--busy 1] [--busy-ocr 0]
+//                           [--gap-ms 10]
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -36,7 +39,10 @@
 #include <vector>
 
 #include "core/http.h"
+#include "core/image.h"
+#include "core/ocr.h"
 #include "core/sigv4.h"
+#include "core/tessdata.h"
 #include "tests/integration/testbed.h"
 
 using scanline::testing::ApiKey;
@@ -150,13 +156,14 @@ class Client {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int requests = 40, rounds = 3, busy = 1, gap_ms = 10;
+  int requests = 40, rounds = 3, busy = 1, busy_ocr = 0, gap_ms = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const int v = std::atoi(argv[i + 1]);
     if (a == "--requests") requests = std::max(1, v);
     if (a == "--rounds") rounds = std::max(1, v);
     if (a == "--busy") busy = std::max(0, v);
+    if (a == "--busy-ocr") busy_ocr = std::max(0, v);
     if (a == "--gap-ms") gap_ms = std::max(0, v);
   }
   const std::vector<Body> bodies = PickBodies();
@@ -177,14 +184,23 @@ int main(int argc, char** argv) {
     sites.push_back({preread, std::move(service), key});
   }
 
-  std::vector<pid_t> spinners;
-  for (int i = 0; i < busy; ++i) {
+  std::vector<pid_t> neighbours;
+  for (int i = 0; i < busy + busy_ocr; ++i) {
     const pid_t pid = fork();
-    if (pid == 0) {
+    if (pid == 0 && i < busy) {
       volatile unsigned long n = 0;
       for (;;) n = n + 1;
     }
-    spinners.push_back(pid);
+    if (pid == 0) {
+      scanline::PrepareTesseractProcess();
+      scanline::OcrEngines engines(scanline::TessdataDir(""));
+      scanline::OcrOptions options;
+      options.psm = 6;
+      options.preprocess = scanline::ParsePreprocess("none");
+      const std::string& photo = bodies[2].bytes;  // the ~500 KB receipt
+      for (;;) scanline::RecognizeDocument(engines, photo, scanline::ImageLimits{}, options);
+    }
+    neighbours.push_back(pid);
   }
 
   // (site, protocol, endpoint, body) -> latencies over every round.
@@ -216,15 +232,15 @@ int main(int argc, char** argv) {
       }
     }
   }
-  for (const pid_t pid : spinners) {
+  for (const pid_t pid : neighbours) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   }
 
   std::printf(
-      "machine: %u cores; %d busy; %d requests x %d rounds per line, one at a time, "
-      "%d ms apart\n",
-      std::thread::hardware_concurrency(), busy, requests, rounds, gap_ms);
+      "machine: %u cores; %d spinning, %d recognising; %d requests x %d rounds per line, one "
+      "at a time, %d ms apart\n",
+      std::thread::hardware_concurrency(), busy, busy_ocr, requests, rounds, gap_ms);
   std::printf("%-8s %-8s %-8s", "", "", "body");
   for (const Site& site : sites) {
     std::printf("   preread %-3s p50   p90", site.preread);
