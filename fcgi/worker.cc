@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "core/api_keys.h"
 #include "core/crypto.h"
@@ -250,20 +251,21 @@ bool ReadBody(FCGX_Request& fcgi, Request& request, int64_t limit) {
   int64_t declared = length_param ? std::atoll(length_param) : 0;
   if (declared > 0 && declared <= limit) request.body.reserve(static_cast<size_t>(declared));
   std::array<char, 65536> chunk;
-  Sha256Stream digest;
+  std::optional<Sha256Stream> digest;  // made at the first byte: most GETs have no body
   bool fits = true;
   while (true) {
     int n = FCGX_GetStr(chunk.data(), static_cast<int>(chunk.size()), fcgi.in);
     if (n <= 0) break;
     if (fits && static_cast<int64_t>(request.body.size()) + n <= limit) {
       request.body.append(chunk.data(), static_cast<size_t>(n));
-      digest.Update({chunk.data(), static_cast<size_t>(n)});
+      if (!digest) digest.emplace();
+      digest->Update({chunk.data(), static_cast<size_t>(n)});
     } else {
       fits = false;
       request.body.clear();
     }
   }
-  if (fits) request.body_sha256 = LowerHex(digest.Finish());
+  if (fits && digest) request.body_sha256 = LowerHex(digest->Finish());
   return fits;
 }
 

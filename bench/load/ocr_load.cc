@@ -57,6 +57,7 @@ using scanline::testing::ApiKey;
 using scanline::testing::Http;
 using scanline::testing::HttpResponse;
 using scanline::testing::KeepConnectionsInThisThread;
+using scanline::testing::ReadFile;
 using scanline::testing::Service;
 using scanline::testing::ServiceOptions;
 using scanline::testing::SignedHttp;
@@ -218,13 +219,6 @@ Result Drive(int images, int passes, int clients,
   return r;
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void Print(const char* name, const Result& r, int images, const Result* limit = nullptr) {
   std::printf("%-28s %8.2f %9.0f %9.0f %9.0f %6d", name, r.pages_per_s(), r.Latency(0.5),
               r.Latency(0.9), r.cpu_ms(), r.failed);
@@ -273,7 +267,7 @@ int main(int argc, char** argv) {
   paths.resize(std::min<size_t>(paths.size(), static_cast<size_t>(images)));
   images = static_cast<int>(paths.size());
   std::vector<std::string> bytes;
-  for (const auto& p : paths) bytes.push_back(ReadAll(p));
+  for (const auto& p : paths) bytes.push_back(ReadFile(p));
   const std::string tessdata = scanline::TessdataDir("");
 
   // (c) one warm TessBaseAPI per thread.

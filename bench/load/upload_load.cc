@@ -31,9 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,19 +44,13 @@
 #include "tests/integration/testbed.h"
 
 using scanline::testing::ApiKey;
+using scanline::testing::ReadFile;
 using scanline::testing::Service;
 using scanline::testing::ServiceOptions;
 
 namespace {
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 double Quantile(std::vector<double> values, double q) {
   if (values.empty()) return 0;
@@ -84,7 +76,7 @@ std::vector<Body> PickBodies() {
       return std::llabs(static_cast<long long>(a.first - target)) <
              std::llabs(static_cast<long long>(b.first - target));
     });
-    bodies.push_back({std::to_string((best->first + 500) / 1000) + " KB", ReadAll(best->second)});
+    bodies.push_back({std::to_string((best->first + 500) / 1000) + " KB", ReadFile(best->second)});
   }
   return bodies;
 }
