@@ -16,7 +16,9 @@
 //   callback. Layout analysis cannot be interrupted: a deadline can overrun by its length.
 // - This file defines Leptonica's pixWriteMem, which the dynamic linker then finds before
 //   Leptonica's own (see pixWriteMem below): Tesseract is the one caller of that function in
-//   our processes (our own PNG output goes through OpenCV).
+//   our processes (our own PNG output goes through OpenCV). Likewise the four libgomp entry
+//   points libtesseract imports (see GOMP_parallel below): Tesseract is the only user of
+//   OpenMP in our processes.
 #include "core/ocr.h"
 
 #include <dlfcn.h>
@@ -38,6 +40,7 @@
 #include <opencv2/imgproc.hpp>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 #include "core/config.h"
 #include "core/crypto.h"
@@ -88,6 +91,27 @@ class ClearOnExit {
 
 std::atomic<bool> store_images_uncompressed{false};
 std::atomic<uint64_t> images_stored_uncompressed{0};
+std::atomic<bool> openmp_regions_inline{false};
+std::atomic<uint64_t> openmp_regions_run_inline{0};
+
+// libgomp's definition of one of the OpenMP entry points defined below, or stop: only a broken
+// installation gets there (libgomp is loaded with libtesseract, the only caller).
+template <typename F>
+F Libgomp(const char* name) {
+  void* f = dlsym(RTLD_NEXT, name);
+  if (f == nullptr) {
+    std::fprintf(stderr, "scanline: libgomp's %s not found\n", name);
+    std::abort();
+  }
+  return reinterpret_cast<F>(f);
+}
+
+// The sections of the `parallel sections` regions run inline on this thread, innermost last.
+struct InlineSections {
+  unsigned next = 1;
+  unsigned count = 0;
+};
+thread_local std::vector<InlineSections> inline_sections;
 
 }  // namespace
 
@@ -99,8 +123,15 @@ void StoreTesseractImagesUncompressed(bool on) {
   store_images_uncompressed.store(on, std::memory_order_relaxed);
 }
 
+uint64_t OpenMpRegionsRunInline() {
+  return openmp_regions_run_inline.load(std::memory_order_relaxed);
+}
+
+void RunOpenMpRegionsInline(bool on) { openmp_regions_inline.store(on, std::memory_order_relaxed); }
+
 void PrepareTesseractProcess() {
   StoreTesseractImagesUncompressed(true);
+  RunOpenMpRegionsInline(true);
   setenv("OMP_THREAD_LIMIT", "1", 1);
   // libgomp reads its environment when it is loaded, before main(): when it is already in
   // the process, the variable above only reaches children.
@@ -159,6 +190,59 @@ extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 form
   pix->special = special;
   scanline::images_stored_uncompressed.fetch_add(1, std::memory_order_relaxed);
   return written;
+}
+
+// Tesseract's LSTM enters an OpenMP parallel region (`parallel sections`, and `parallel for`
+// elsewhere) for every step of every line: some 40,000 regions a receipt. With one thread per
+// engine, libgomp still makes a team for each and ends it at a barrier whose last thread
+// always wakes the others with a futex system call, though there are none: on the receipts
+// about a fifth of recognition's time, most of it in the kernel. These definitions of the four
+// entry points libtesseract imports from libgomp come before libgomp's, as pixWriteMem above
+// does. Switched on (RunOpenMpRegionsInline) they run a region's body on the calling thread
+// with no team, as libgomp would run it with a team of one: omp_get_num_threads() is 1,
+// omp_get_thread_num() 0, and a `parallel sections` region's sections run in order. The same
+// instructions run in the same order, so every result is the same. Switched off, or for a
+// sections construct not begun here, libgomp's functions are called.
+extern "C" void GOMP_parallel(void (*fn)(void*), void* data, unsigned num_threads, unsigned flags) {
+  using Parallel = void (*)(void (*)(void*), void*, unsigned, unsigned);
+  static const auto libgomp = scanline::Libgomp<Parallel>("GOMP_parallel");
+  if (!scanline::openmp_regions_inline.load(std::memory_order_relaxed)) {
+    libgomp(fn, data, num_threads, flags);
+    return;
+  }
+  scanline::openmp_regions_run_inline.fetch_add(1, std::memory_order_relaxed);
+  fn(data);
+}
+
+extern "C" void GOMP_parallel_sections(void (*fn)(void*), void* data, unsigned num_threads,
+                                       unsigned count, unsigned flags) {
+  using ParallelSections = void (*)(void (*)(void*), void*, unsigned, unsigned, unsigned);
+  static const auto libgomp = scanline::Libgomp<ParallelSections>("GOMP_parallel_sections");
+  if (!scanline::openmp_regions_inline.load(std::memory_order_relaxed)) {
+    libgomp(fn, data, num_threads, count, flags);
+    return;
+  }
+  scanline::openmp_regions_run_inline.fetch_add(1, std::memory_order_relaxed);
+  auto& stack = scanline::inline_sections;
+  const size_t depth = stack.size();
+  stack.push_back({1, count});
+  fn(data);  // its sections come from GOMP_sections_next until it returns 0
+  stack.resize(depth);
+}
+
+extern "C" unsigned GOMP_sections_next() {
+  using Next = unsigned (*)();
+  static const auto libgomp = scanline::Libgomp<Next>("GOMP_sections_next");
+  auto& stack = scanline::inline_sections;
+  if (stack.empty()) return libgomp();
+  scanline::InlineSections& sections = stack.back();
+  return sections.next <= sections.count ? sections.next++ : 0;
+}
+
+extern "C" void GOMP_sections_end_nowait() {
+  using End = void (*)();
+  static const auto libgomp = scanline::Libgomp<End>("GOMP_sections_end_nowait");
+  if (scanline::inline_sections.empty()) libgomp();
 }
 
 namespace scanline {

@@ -28,8 +28,9 @@ namespace scanline {
 // children, and OpenMP's parallel regions switched off in case the runtime already read its
 // environment). One thread per engine is several times faster for one page at a time. Also
 // has malloc keep freed memory for the next page instead of returning and faulting it in
-// again (half a worker's page faults), and Tesseract's own images stored uncompressed
-// (StoreTesseractImagesUncompressed).
+// again (half a worker's page faults), Tesseract's own images stored uncompressed
+// (StoreTesseractImagesUncompressed), and its OpenMP regions run inline
+// (RunOpenMpRegionsInline).
 void PrepareTesseractProcess();
 
 // Whether Tesseract's line and word images, which it keeps as PNG between its layout analysis
@@ -43,6 +44,17 @@ void StoreTesseractImagesUncompressed(bool on);
 
 // How many PNG images have been stored uncompressed so far in this process (for tests).
 uint64_t TesseractImagesStoredUncompressed();
+
+// Whether the OpenMP parallel regions in Tesseract's code run inline on the calling thread
+// (on) or each in a team of libgomp's (off, until PrepareTesseractProcess). With one thread
+// per engine a team has one thread anyway, and setting it up and ending it costs Tesseract's
+// LSTM, which enters a region for every step of every line, about a fifth of its time. The
+// same code runs in the same order either way, so every result is the same. Process-wide;
+// for benchmarks that compare against Tesseract as installed.
+void RunOpenMpRegionsInline(bool on);
+
+// How many parallel regions have run inline so far in this process (for tests).
+uint64_t OpenMpRegionsRunInline();
 
 // Tesseract's OpenMP code run on the calling thread only (OpenMP's parallel regions switched
 // off for it; libgomp keeps this per thread). Recognition calls it on the thread it runs on;

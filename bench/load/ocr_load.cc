@@ -2,10 +2,11 @@
 // (eng, psm 6, OEM default, OMP_THREAD_LIMIT=1) everywhere, `clients` pages at a time:
 //   (c) in-process   one warm TessBaseAPI per thread, a bare loop: decode (Leptonica),
 //                    SetImage, Recognize, GetUTF8Text, with Tesseract's line and word images
-//                    stored uncompressed as in scanline's processes
-//                    (StoreTesseractImagesUncompressed, core/ocr.h); the limit
-//   (c0) the same    with Tesseract as installed (those images compressed): what that
-//                    setting saves
+//                    stored uncompressed and its OpenMP regions run inline as in scanline's
+//                    processes (StoreTesseractImagesUncompressed, RunOpenMpRegionsInline,
+//                    core/ocr.h); the limit
+//   (c0) the same    with Tesseract as installed (those images compressed, the regions in
+//                    libgomp's teams): what those two save
 //   (d) scanline     RecognizeDocument in-process, one OcrEngines per thread,
 //                    preprocess=none: what a worker does, without nginx and FastCGI
 //   (b) spawn        `tesseract IMG stdout --psm 6` per image, what most OCR wrappers do
@@ -382,8 +383,10 @@ int main(int argc, char** argv) {
   for (int round = 0; round < rounds; ++round) {
     limit.Add(Drive(images, passes, clients, bare));
     scanline::StoreTesseractImagesUncompressed(false);  // Tesseract as installed
+    scanline::RunOpenMpRegionsInline(false);
     installed.Add(Drive(images, passes, clients, bare));
     scanline::StoreTesseractImagesUncompressed(true);
+    scanline::RunOpenMpRegionsInline(true);
     scanline_own.Add(Drive(images, passes, clients, own));
     spawned.Add(Drive(images, passes, clients, spawn));
     outside_ms = &outside_none;

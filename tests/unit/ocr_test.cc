@@ -15,6 +15,10 @@
 #include "core/tessdata.h"
 #include "tests/unit/text_images.h"
 
+// libgomp's entry point, which core/ocr.cc defines before libgomp does.
+extern "C" void GOMP_parallel_sections(void (*fn)(void*), void* data, unsigned num_threads,
+                                       unsigned count, unsigned flags);
+
 namespace scanline {
 namespace {
 
@@ -62,6 +66,29 @@ class OcrTest : public ::testing::Test {
       }
     }
     return nullptr;
+  }
+
+  // Every word of a page, in reading order.
+  static std::vector<OcrWord> Words(const OcrPage& page) {
+    std::vector<OcrWord> words;
+    for (const auto& block : page.blocks) {
+      for (const auto& line : block.lines)
+        words.insert(words.end(), line.words.begin(), line.words.end());
+    }
+    return words;
+  }
+
+  // The same text, words, boxes and confidences.
+  static void ExpectSameResult(const OcrPage& a, const OcrPage& b) {
+    EXPECT_EQ(a.text, b.text);
+    const std::vector<OcrWord> x = Words(a), y = Words(b);
+    ASSERT_EQ(x.size(), y.size());
+    EXPECT_GT(x.size(), 10u);
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].text, y[i].text);
+      EXPECT_EQ(x[i].box, y[i].box);
+      EXPECT_EQ(x[i].confidence, y[i].confidence);
+    }
   }
 
   static OcrEngines* engines_;
@@ -154,23 +181,26 @@ TEST_F(OcrTest, StoringTesseractsImagesUncompressedChangesNoResult) {
   for (const auto& block : stored.blocks) lines += block.lines.size();
   EXPECT_GE(lines, 3u);
   EXPECT_GE(TesseractImagesStoredUncompressed() - stored_before, lines);  // one per line at least
-  EXPECT_EQ(stored.text, compressed.text);
-  auto words_of = [](const OcrPage& page) {
-    std::vector<OcrWord> words;
-    for (const auto& block : page.blocks) {
-      for (const auto& line : block.lines)
-        words.insert(words.end(), line.words.begin(), line.words.end());
-    }
-    return words;
-  };
-  const std::vector<OcrWord> a = words_of(compressed), b = words_of(stored);
-  ASSERT_EQ(a.size(), b.size());
-  EXPECT_GT(a.size(), 10u);
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].text, b[i].text);
-    EXPECT_EQ(a[i].box, b[i].box);
-    EXPECT_EQ(a[i].confidence, b[i].confidence);
-  }
+  ExpectSameResult(compressed, stored);
+}
+
+// Tesseract's OpenMP regions (see RunOpenMpRegionsInline): libtesseract calls our entry
+// points; on, as PrepareTesseractProcess leaves it, its LSTM's regions run inline, many a line;
+// off, libgomp runs every one; and the words, boxes and confidences are the same either way.
+TEST_F(OcrTest, TesseractsOpenMpRegionsRunInlineAndChangeNoResult) {
+  EXPECT_EQ(dlsym(RTLD_DEFAULT, "GOMP_parallel_sections"),
+            reinterpret_cast<void*>(&GOMP_parallel_sections));
+  const cv::Mat page = Scaled(RenderText(kText, 12, 300), 0.5);
+  ASSERT_FALSE(page.empty());
+  RunOpenMpRegionsInline(false);
+  uint64_t before = OpenMpRegionsRunInline();
+  const OcrPage in_teams = Read(page, "none");
+  EXPECT_EQ(OpenMpRegionsRunInline(), before);
+  RunOpenMpRegionsInline(true);
+  before = OpenMpRegionsRunInline();
+  const OcrPage inline_ = Read(page, "none");
+  EXPECT_GT(OpenMpRegionsRunInline() - before, 1000u);  // a region per step of each line
+  ExpectSameResult(in_teams, inline_);
 }
 
 TEST_F(OcrTest, UpscalingRescuesTinyText) {
