@@ -1,0 +1,94 @@
+// Tesseract on receipts, in-process on one thread with one warm TessBaseAPI, with each of
+// scanline's two process settings for it on and off: its OpenMP regions run inline
+// (RunOpenMpRegionsInline) and its line and word images stored uncompressed
+// (StoreTesseractImagesUncompressed); both off is Tesseract as installed. An iteration reads
+// the first five receipts of ../shared/data/receipts (decode, SetImage, Recognize,
+// GetUTF8Text, as ocr_load's bare loop); the time is per page. A configuration whose text
+// differs from the others' stops with an error: the settings change no result.
+//   OMP_THREAD_LIMIT=1 build/bench/tesseract_benchmark --benchmark_repetitions=5
+//     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+//   (one command line)
+#include <benchmark/benchmark.h>
+#include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ocr.h"
+#include "core/tessdata.h"
+
+namespace scanline {
+namespace {
+
+constexpr size_t kPages = 5;
+
+struct Receipts {
+  std::vector<std::string> bytes;
+  std::unique_ptr<tesseract::TessBaseAPI> api;
+  std::map<size_t, std::string> texts;  // the first configuration's, page by page
+
+  Receipts() {
+    PrepareTesseractProcess();
+    const std::string dir = std::string(SCANLINE_SOURCE_DIR) + "/../shared/data/receipts/img";
+    std::vector<std::string> paths;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) paths.push_back(e.path());
+    std::sort(paths.begin(), paths.end());
+    for (size_t i = 0; i < std::min(paths.size(), kPages); ++i) {
+      std::ifstream in(paths[i], std::ios::binary);
+      bytes.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    api = std::make_unique<tesseract::TessBaseAPI>();
+    api->Init(TessdataDir("").c_str(), "eng", tesseract::OEM_DEFAULT);
+    api->SetVariable("debug_file", "/dev/null");
+    api->SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
+  }
+};
+
+void BM_Receipts(benchmark::State& state) {
+  static Receipts receipts;
+  if (receipts.bytes.size() < kPages) {
+    state.SkipWithError("the receipts of ../shared/data are missing");
+    return;
+  }
+  RunOpenMpRegionsInline(state.range(0) != 0);
+  StoreTesseractImagesUncompressed(state.range(1) != 0);
+  tesseract::TessBaseAPI& api = *receipts.api;
+  for (auto _ : state) {
+    for (size_t i = 0; i < receipts.bytes.size(); ++i) {
+      const std::string& b = receipts.bytes[i];
+      Pix* pix = pixReadMem(reinterpret_cast<const l_uint8*>(b.data()), b.size());
+      api.SetImage(pix);
+      api.Recognize(nullptr);
+      char* text = api.GetUTF8Text();
+      const auto [first, inserted] = receipts.texts.emplace(i, text ? text : "");
+      const bool same = inserted || first->second == (text ? text : "");
+      delete[] text;
+      api.Clear();
+      pixDestroy(&pix);
+      if (!same) {
+        state.SkipWithError("a page read differently");
+        break;
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(receipts.bytes.size()));
+  state.counters["per_page"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * static_cast<int64_t>(receipts.bytes.size())),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  RunOpenMpRegionsInline(true);  // as PrepareTesseractProcess left them
+  StoreTesseractImagesUncompressed(true);
+}
+BENCHMARK(BM_Receipts)
+    ->ArgNames({"inline", "stored"})
+    ->ArgsProduct({{0, 1}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace scanline
