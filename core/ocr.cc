@@ -92,7 +92,9 @@ class ClearOnExit {
 std::atomic<bool> store_images_uncompressed{false};
 std::atomic<uint64_t> images_stored_uncompressed{0};
 std::atomic<bool> openmp_regions_inline{false};
-std::atomic<uint64_t> openmp_regions_run_inline{0};
+// Per thread: one counter shared by threads recognising side by side would bounce between
+// their cores tens of thousands of times a page.
+thread_local uint64_t openmp_regions_run_inline = 0;
 
 // libgomp's definition of one of the OpenMP entry points defined below, or stop: only a broken
 // installation gets there (libgomp is loaded with libtesseract, the only caller).
@@ -123,9 +125,7 @@ void StoreTesseractImagesUncompressed(bool on) {
   store_images_uncompressed.store(on, std::memory_order_relaxed);
 }
 
-uint64_t OpenMpRegionsRunInline() {
-  return openmp_regions_run_inline.load(std::memory_order_relaxed);
-}
+uint64_t OpenMpRegionsRunInline() { return openmp_regions_run_inline; }
 
 void RunOpenMpRegionsInline(bool on) { openmp_regions_inline.store(on, std::memory_order_relaxed); }
 
@@ -210,7 +210,7 @@ extern "C" void GOMP_parallel(void (*fn)(void*), void* data, unsigned num_thread
     libgomp(fn, data, num_threads, flags);
     return;
   }
-  scanline::openmp_regions_run_inline.fetch_add(1, std::memory_order_relaxed);
+  ++scanline::openmp_regions_run_inline;
   fn(data);
 }
 
@@ -222,7 +222,7 @@ extern "C" void GOMP_parallel_sections(void (*fn)(void*), void* data, unsigned n
     libgomp(fn, data, num_threads, count, flags);
     return;
   }
-  scanline::openmp_regions_run_inline.fetch_add(1, std::memory_order_relaxed);
+  ++scanline::openmp_regions_run_inline;
   auto& stack = scanline::inline_sections;
   const size_t depth = stack.size();
   stack.push_back({1, count});

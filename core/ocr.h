@@ -53,7 +53,7 @@ uint64_t TesseractImagesStoredUncompressed();
 // for benchmarks that compare against Tesseract as installed.
 void RunOpenMpRegionsInline(bool on);
 
-// How many parallel regions have run inline so far in this process (for tests).
+// How many parallel regions have run inline so far on the calling thread (for tests).
 uint64_t OpenMpRegionsRunInline();
 
 // Tesseract's OpenMP code run on the calling thread only (OpenMP's parallel regions switched
