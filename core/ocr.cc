@@ -96,13 +96,15 @@ std::atomic<bool> openmp_regions_inline{false};
 // their cores tens of thousands of times a page.
 thread_local uint64_t openmp_regions_run_inline = 0;
 
-// libgomp's definition of one of the OpenMP entry points defined below, or stop: only a broken
-// installation gets there (libgomp is loaded with libtesseract, the only caller).
+// The library's own definition of a function this file defines before it (pixWriteMem and
+// the OpenMP entry points below), or stop: only a broken installation gets there (Leptonica
+// and libgomp are loaded with libtesseract, the only caller), and carrying on would hand
+// Tesseract garbage.
 template <typename F>
-F Libgomp(const char* name) {
+F NextDefinition(const char* library, const char* name) {
   void* f = dlsym(RTLD_NEXT, name);
   if (f == nullptr) {
-    std::fprintf(stderr, "scanline: libgomp's %s not found\n", name);
+    std::fprintf(stderr, "scanline: %s's %s not found\n", library, name);
     std::abort();
   }
   return reinterpret_cast<F>(f);
@@ -172,13 +174,8 @@ void PrepareTesseractThread() {
 // level, go to Leptonica's function unchanged.
 extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 format) {
   using Write = l_ok (*)(l_uint8**, size_t*, PIX*, l_int32);
-  static const auto leptonica = reinterpret_cast<Write>(dlsym(RTLD_NEXT, "pixWriteMem"));
-  if (leptonica == nullptr) {
-    // Only a broken installation gets here (Leptonica is linked in). Tesseract ignores a
-    // failed write and would read garbage: stop instead.
-    std::fputs("scanline: Leptonica's pixWriteMem not found\n", stderr);
-    std::abort();
-  }
+  // Tesseract ignores a failed write and would read garbage: NextDefinition stops instead.
+  static const auto leptonica = scanline::NextDefinition<Write>("Leptonica", "pixWriteMem");
   if (format != IFF_PNG || pix == nullptr ||
       !scanline::store_images_uncompressed.load(std::memory_order_relaxed) ||
       (pix->special >= 10 && pix->special < 20)) {
@@ -205,7 +202,7 @@ extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 form
 // sections construct not begun here, libgomp's functions are called.
 extern "C" void GOMP_parallel(void (*fn)(void*), void* data, unsigned num_threads, unsigned flags) {
   using Parallel = void (*)(void (*)(void*), void*, unsigned, unsigned);
-  static const auto libgomp = scanline::Libgomp<Parallel>("GOMP_parallel");
+  static const auto libgomp = scanline::NextDefinition<Parallel>("libgomp", "GOMP_parallel");
   if (!scanline::openmp_regions_inline.load(std::memory_order_relaxed)) {
     libgomp(fn, data, num_threads, flags);
     return;
@@ -217,7 +214,8 @@ extern "C" void GOMP_parallel(void (*fn)(void*), void* data, unsigned num_thread
 extern "C" void GOMP_parallel_sections(void (*fn)(void*), void* data, unsigned num_threads,
                                        unsigned count, unsigned flags) {
   using ParallelSections = void (*)(void (*)(void*), void*, unsigned, unsigned, unsigned);
-  static const auto libgomp = scanline::Libgomp<ParallelSections>("GOMP_parallel_sections");
+  static const auto libgomp =
+      scanline::NextDefinition<ParallelSections>("libgomp", "GOMP_parallel_sections");
   if (!scanline::openmp_regions_inline.load(std::memory_order_relaxed)) {
     libgomp(fn, data, num_threads, count, flags);
     return;
@@ -232,7 +230,7 @@ extern "C" void GOMP_parallel_sections(void (*fn)(void*), void* data, unsigned n
 
 extern "C" unsigned GOMP_sections_next() {
   using Next = unsigned (*)();
-  static const auto libgomp = scanline::Libgomp<Next>("GOMP_sections_next");
+  static const auto libgomp = scanline::NextDefinition<Next>("libgomp", "GOMP_sections_next");
   auto& stack = scanline::inline_sections;
   if (stack.empty()) return libgomp();
   scanline::InlineSections& sections = stack.back();
@@ -241,7 +239,7 @@ extern "C" unsigned GOMP_sections_next() {
 
 extern "C" void GOMP_sections_end_nowait() {
   using End = void (*)();
-  static const auto libgomp = scanline::Libgomp<End>("GOMP_sections_end_nowait");
+  static const auto libgomp = scanline::NextDefinition<End>("libgomp", "GOMP_sections_end_nowait");
   if (scanline::inline_sections.empty()) libgomp();
 }
 

@@ -67,9 +67,10 @@ void BM_Receipts(benchmark::State& state) {
       api.SetImage(pix);
       api.Recognize(nullptr);
       char* text = api.GetUTF8Text();
-      const auto [first, inserted] = receipts.texts.emplace(i, text ? text : "");
-      const bool same = inserted || first->second == (text ? text : "");
+      const std::string read = text ? text : "";
       delete[] text;
+      const auto [first, inserted] = receipts.texts.emplace(i, read);
+      const bool same = inserted || first->second == read;
       api.Clear();
       pixDestroy(&pix);
       if (!same) {
