@@ -56,6 +56,12 @@ void RunOpenMpRegionsInline(bool on);
 // How many parallel regions have run inline so far on the calling thread (for tests).
 uint64_t OpenMpRegionsRunInline();
 
+// How many pages on the calling thread had a word that reads right to left or mixes
+// directions, so that their words and text were put in reading order by Tesseract's
+// ResultIterator (for tests). Other pages are read once in the order their words stand on
+// the page, which is then the reading order.
+uint64_t PagesWalkedInReadingOrder();
+
 // Tesseract's OpenMP code run on the calling thread only (OpenMP's parallel regions switched
 // off for it; libgomp keeps this per thread). Recognition calls it on the thread it runs on;
 // a program that calls Tesseract itself on threads of its own calls it on each. Cheap after

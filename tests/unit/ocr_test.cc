@@ -6,7 +6,11 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+#include <tesseract/resultiterator.h>
 
+#include <memory>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
@@ -32,6 +36,8 @@ using testing::RenderText;
 using testing::Scaled;
 using testing::Shaded;
 using testing::Skewed;
+
+const std::string kData = SCANLINE_SOURCE_DIR "/../shared/data";
 
 const char kText[] =
     "Invoice 2024-0117 from Northwind Traders\n"
@@ -394,6 +400,124 @@ TEST_F(OcrTest, EnginesStayWarmAndAreBounded) {
   EXPECT_LT(Cer(german, read.text), 0.1) << read.text;
   EXPECT_EQ(engines.engine_inits(), 2);
   EXPECT_EQ(engines.initialised_engines(), 1);  // the bound evicted "eng"
+}
+
+struct TesseractsOwn {
+  std::string text;
+  std::vector<OcrWord> words;
+};
+
+// The text and words of `page` as Tesseract gives them to a program that hands it the pixels
+// as a raw buffer (RGB or grey), asks for its text and walks its ResultIterator, in reading
+// order: a fresh engine of its own, so nothing of scanline's way in or out is shared.
+TesseractsOwn TesseractsOwnReading(const cv::Mat& page, const std::string& lang, int psm) {
+  tesseract::TessBaseAPI api;
+  EXPECT_EQ(api.Init(TessdataDir("").c_str(), lang.c_str(), tesseract::OEM_DEFAULT), 0);
+  api.SetVariable("debug_file", "/dev/null");
+  api.SetPageSegMode(static_cast<tesseract::PageSegMode>(psm));
+  cv::Mat pixels;  // not sharing `page`'s pixels: cvtColor would write into them
+  if (page.channels() == 3) {
+    cv::cvtColor(page, pixels, cv::COLOR_BGR2RGB);
+  } else {
+    pixels = page;
+  }
+  api.SetImage(pixels.data, pixels.cols, pixels.rows, pixels.channels(),
+               static_cast<int>(pixels.step));
+  EXPECT_EQ(api.Recognize(nullptr), 0);
+  TesseractsOwn own;
+  std::unique_ptr<char[]> text(api.GetUTF8Text());
+  own.text = text.get();
+  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+  if (!it) return own;
+  do {
+    if (it->Empty(tesseract::RIL_WORD)) continue;
+    std::unique_ptr<char[]> word_text(it->GetUTF8Text(tesseract::RIL_WORD));
+    OcrWord word;
+    word.text = word_text.get();
+    while (!word.text.empty() && (word.text.back() == ' ' || word.text.back() == '\n')) {
+      word.text.pop_back();
+    }
+    word.confidence = it->Confidence(tesseract::RIL_WORD);
+    int l = 0, t = 0, r = 0, b = 0;
+    it->BoundingBox(tesseract::RIL_WORD, &l, &t, &r, &b);
+    word.box = {l, t, r - l, b - t};
+    own.words.push_back(std::move(word));
+  } while (it->Next(tesseract::RIL_WORD));
+  api.End();
+  return own;
+}
+
+void ExpectSameReading(const OcrPage& page, const TesseractsOwn& theirs) {
+  EXPECT_EQ(page.text, theirs.text);
+  std::vector<OcrWord> ours;
+  for (const auto& block : page.blocks) {
+    for (const auto& line : block.lines)
+      ours.insert(ours.end(), line.words.begin(), line.words.end());
+  }
+  EXPECT_GT(ours.size(), 10u);
+  ASSERT_EQ(ours.size(), theirs.words.size());
+  for (size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_EQ(ours[i].text, theirs.words[i].text) << "word " << i;
+    EXPECT_EQ(ours[i].box, theirs.words[i].box) << "word " << i << " " << ours[i].text;
+    EXPECT_EQ(ours[i].confidence, theirs.words[i].confidence)
+        << "word " << i << " " << ours[i].text;
+  }
+}
+
+// With preprocess=none, scanline gives Tesseract the decoded pixels as a Leptonica image and
+// reads left-to-right pages once, in the order the words stand (see ReadPage in
+// core/ocr.cc): the text is still exactly Tesseract's GetUTF8Text, and the words, boxes and
+// confidences those of its reading-order iterator, over the raw pixels, on colour receipts
+// and a grey page, whole-page layout (blocks, paragraphs) and one block alike.
+TEST_F(OcrTest, TextAndWordsAreTesseractsOwnInReadingOrder) {
+  std::vector<std::pair<std::string, cv::Mat>> pages;
+  for (const char* name : {"000", "007"}) {
+    pages.emplace_back(name,
+                       cv::imread(kData + "/receipts/img/" + name + ".jpg", cv::IMREAD_COLOR));
+  }
+  pages.emplace_back("rendered", RenderText(kText, 12, 300));
+  const uint64_t reading_order_before = PagesWalkedInReadingOrder();
+  for (const auto& [name, page] : pages) {
+    ASSERT_FALSE(page.empty()) << name;
+    for (int psm : {3, 6}) {
+      SCOPED_TRACE(name + " psm " + std::to_string(psm));
+      ExpectSameReading(Read(page, "none", psm), TesseractsOwnReading(page, "eng", psm));
+    }
+  }
+  EXPECT_EQ(PagesWalkedInReadingOrder(), reading_order_before);  // all left to right
+}
+
+// A page with right-to-left words (Hebrew, and a line mixing it with English) goes through
+// Tesseract's reading-order iterator, and reads exactly as it does there: the words of each
+// line in reading order, with the direction marks Tesseract adds beside mixed runs.
+TEST_F(OcrTest, RightToLeftPagesReadInTesseractsReadingOrder) {
+  OcrEngines engines(TessdataDir(""), 1);
+  try {
+    engines.CheckLanguages("heb+eng");
+  } catch (const Error&) {
+    GTEST_FAIL() << "heb.traineddata (package tesseract-ocr-heb) is not installed";
+  }
+  const std::string text =
+      "שלום עולם מה שלומך היום\n"
+      "החשבון 1284 שקלים לתשלום\n"
+      "שלום Invoice 2024 from Northwind\n";
+  const cv::Mat page = RenderText(text, 12, 300);
+  ASSERT_FALSE(page.empty());
+  OcrOptions options;
+  options.lang = "heb+eng";
+  options.psm = 6;
+  options.preprocess = ParsePreprocess("none");
+  const uint64_t before = PagesWalkedInReadingOrder();
+  const OcrPage read = Recognize(engines, ImageFromMat(page), options);
+  EXPECT_EQ(PagesWalkedInReadingOrder(), before + 1);
+  EXPECT_LT(Cer(text, read.text), 0.1) << read.text;
+  ExpectSameReading(read, TesseractsOwnReading(page, "heb+eng", 6));
+  // An English page read with the same engine is read in page order again.
+  const cv::Mat english_page = RenderText(kText, 12, 300);
+  const OcrPage english = Recognize(engines, ImageFromMat(english_page), options);
+  EXPECT_EQ(PagesWalkedInReadingOrder(), before + 1);
+  EXPECT_LT(Cer(kText, english.text), 0.05) << english.text;
+  ExpectSameReading(english, TesseractsOwnReading(english_page, "heb+eng", 6));
 }
 
 TEST_F(OcrTest, DocumentsGiveOneResultPerPage) {
