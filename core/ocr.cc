@@ -45,6 +45,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/detail/image_mat.h"
+#include "core/detail/tesseract_page.h"
 #include "core/error.h"
 #include "core/tessdata.h"
 
@@ -96,7 +97,8 @@ std::atomic<bool> openmp_regions_inline{false};
 // their cores tens of thousands of times a page.
 thread_local uint64_t openmp_regions_run_inline = 0;
 
-// Pages read through Tesseract's ResultIterator (see ReadPage), on this thread.
+// Pages read through Tesseract's ResultIterator (see detail::ReadPageInPageOrder), on this
+// thread.
 thread_local uint64_t pages_walked_in_reading_order = 0;
 
 // The library's own definition of a function this file defines before it (pixWriteMem and
@@ -378,13 +380,7 @@ PixelBox MapBox(const PageTransform& m, int dx, int dy, int left, int top, int r
   return PixelBox{x0, y0, x1 - x0, y1 - y0};
 }
 
-struct BoxMapper {
-  PageTransform m;
-  int dx, dy, page_w, page_h;
-  PixelBox operator()(int left, int top, int right, int bottom) const {
-    return MapBox(m, dx, dy, left, top, right, bottom, page_w, page_h);
-  }
-};
+using detail::BoxMapper;
 
 std::string MapHocr(const std::string& hocr, const BoxMapper& map) {
   static const std::regex kBbox(R"(bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+))");
@@ -465,122 +461,6 @@ std::string PageText(const std::vector<OcrBlock>& blocks) {
   return text;
 }
 
-struct PixDeleter {
-  void operator()(PIX* pix) const { pixDestroy(&pix); }
-};
-using PixPtr = std::unique_ptr<PIX, PixDeleter>;
-
-// `mat` (CV_8UC1, or CV_8UC3 in BGR) as the Leptonica image Tesseract works on: for colour,
-// 32 bits a pixel with red in the high byte; for grey, 8 bits a pixel, four to a 32-bit word
-// with the first in the high byte. TessBaseAPI's SetImage for a raw buffer builds the same
-// image byte by byte; here OpenCV converts or copies whole rows into the words' memory order
-// (RGBA; on a little-endian machine each word's bytes are then reversed), then TessBaseAPI's
-// SetImage for a pix copies it. Same pixels, a third of the time on a 2-megapixel receipt. The one
-// difference is the unused fourth byte of a colour pixel: 255 here, 0 there. Tesseract
-// reads no alpha (its grey conversion weighs red, green and blue; its Otsu thresholds skip
-// a channel of one value), and ocr_test checks that words, boxes and confidences agree.
-PixPtr PixForTesseract(const cv::Mat& mat) {
-  const bool colour = mat.channels() == 3;
-  PixPtr pix(pixCreate(mat.cols, mat.rows, colour ? 32 : 8));
-  if (!pix) throw Error(ErrorCode::kInternal, "out of memory", "pixCreate failed");
-  l_uint32* data = pixGetData(pix.get());
-  cv::Mat words(mat.rows, mat.cols, colour ? CV_8UC4 : CV_8UC1, data,
-                static_cast<size_t>(pixGetWpl(pix.get())) * 4);
-  if (colour) {
-    cv::cvtColor(mat, words, cv::COLOR_BGR2RGBA);
-  } else {
-    mat.copyTo(words);
-  }
-  if (words.data != reinterpret_cast<uchar*>(data)) {  // OpenCV wrote elsewhere: never expected
-    throw Error(ErrorCode::kInternal, "internal error", "PixForTesseract: OpenCV reallocated");
-  }
-  pixEndianByteSwap(pix.get());  // a no-op on a big-endian machine
-  return pix;
-}
-
-// Tesseract's words, with the lines and blocks they begin, in reading order, boxes mapped to
-// the input page. With `text`, `it` is an LTRResultIterator, the page's text is appended to
-// `*text` as TessBaseAPI's GetUTF8Text writes it (see ReadPage), and the walk stops,
-// returning false, at the first word that reads right to left or mixes directions.
-template <class Iterator>
-bool CollectWords(Iterator& it, const BoxMapper& map, std::vector<OcrBlock>& blocks,
-                  std::string* text) {
-  bool text_block = true;  // not an image or a rule, whose words GetUTF8Text leaves out
-  bool line_written = false;
-  do {
-    if (it.Empty(tesseract::RIL_WORD)) continue;
-    const bool new_block = it.IsAtBeginningOf(tesseract::RIL_BLOCK) || blocks.empty();
-    const bool new_line = it.IsAtBeginningOf(tesseract::RIL_TEXTLINE) || new_block;
-    if (text) {
-      const tesseract::StrongScriptDirection direction = it.WordDirection();
-      if (direction == tesseract::DIR_RIGHT_TO_LEFT || direction == tesseract::DIR_MIX) {
-        return false;
-      }
-      // Words joined by a space, each line ended by '\n', one more before a paragraph.
-      if (new_line && line_written) {
-        *text += '\n';
-        if (it.IsAtBeginningOf(tesseract::RIL_PARA)) *text += '\n';
-        line_written = false;
-      }
-      if (new_block) {
-        const tesseract::PolyBlockType type = it.BlockType();
-        text_block = !tesseract::PTIsImageType(type) && !tesseract::PTIsLineType(type);
-      }
-    }
-    TessText word_text(it.GetUTF8Text(tesseract::RIL_WORD));
-    if (text && text_block) {
-      if (line_written) *text += ' ';
-      if (word_text) *text += word_text.get();
-      line_written = true;
-    }
-    OcrWord word;
-    word.text = TrimWord(word_text.get());
-    word.confidence = it.Confidence(tesseract::RIL_WORD);
-    int l, t, r, b;
-    if (it.BoundingBox(tesseract::RIL_WORD, &l, &t, &r, &b)) word.box = map(l, t, r, b);
-    if (new_block) {
-      OcrBlock block;
-      if (it.BoundingBox(tesseract::RIL_BLOCK, &l, &t, &r, &b)) block.box = map(l, t, r, b);
-      blocks.push_back(std::move(block));
-    }
-    auto& lines = blocks.back().lines;
-    if (new_line) {
-      OcrLine line;
-      line.confidence = it.Confidence(tesseract::RIL_TEXTLINE);
-      if (it.BoundingBox(tesseract::RIL_TEXTLINE, &l, &t, &r, &b)) line.box = map(l, t, r, b);
-      lines.push_back(std::move(line));
-    }
-    lines.back().words.push_back(std::move(word));
-  } while (it.Next(tesseract::RIL_WORD));
-  if (line_written) *text += '\n';
-  return true;
-}
-
-// The text and words of the page `api` has recognised into `page`.
-//
-// Tesseract's ResultIterator, which GetUTF8Text walks too, orders the words of a line for
-// reading when scripts of both directions meet, and pays for that on every step: each Next
-// and IsAtBeginningOf works the order of the whole line out again (see bench/micro). When
-// no word on the page reads right to left or mixes directions, every paragraph is left to
-// right and the reading order is the order on the page, which an LTRResultIterator walks
-// directly, once, for the words and the text: the same words, boxes, confidences and text
-// (the ResultIterator adds direction marks only beside right-to-left or mixed words;
-// ocr_test compares both with Tesseract's own). Other pages take Tesseract's way.
-void ReadPage(tesseract::TessBaseAPI& api, const BoxMapper& map, OcrPage& page) {
-  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
-  if (!it) return;
-  {
-    tesseract::LTRResultIterator page_order(*it);  // at the same first word
-    if (CollectWords(page_order, map, page.blocks, &page.text)) return;
-  }
-  page.blocks.clear();
-  page.text.clear();
-  ++pages_walked_in_reading_order;
-  TessText text(api.GetUTF8Text());
-  page.text = text ? text.get() : "";
-  CollectWords(*it, map, page.blocks, nullptr);
-}
-
 bool CancelPastDeadline(void* deadline, int /*words*/) {
   return Clock::now() > *static_cast<Clock::time_point*>(deadline);
 }
@@ -645,6 +525,132 @@ bool SplitAmount(const OcrWord& a, const OcrWord& b, const OcrLine& line) {
 }
 
 }  // namespace
+
+namespace detail {
+
+PixelBox BoxMapper::operator()(int left, int top, int right, int bottom) const {
+  return MapBox(m, dx, dy, left, top, right, bottom, page_w, page_h);
+}
+
+// `mat` (CV_8UC1, or CV_8UC3 in BGR) as the Leptonica image Tesseract works on: for colour,
+// 32 bits a pixel with red in the high byte; for grey, 8 bits a pixel, four to a 32-bit word
+// with the first in the high byte. TessBaseAPI's SetImage for a raw buffer builds the same
+// image byte by byte; here OpenCV converts or copies whole rows into the words' memory order
+// (RGBA; on a little-endian machine each word's bytes are then reversed), then TessBaseAPI's
+// SetImage for a pix copies it. Same pixels, a third of the time on a 2-megapixel receipt. The one
+// difference is the unused fourth byte of a colour pixel: 255 here, 0 there. Tesseract
+// reads no alpha (its grey conversion weighs red, green and blue; its Otsu thresholds skip
+// a channel of one value), and ocr_test checks that words, boxes and confidences agree.
+PixPtr PixForTesseract(const cv::Mat& mat) {
+  const bool colour = mat.channels() == 3;
+  PixPtr pix(pixCreate(mat.cols, mat.rows, colour ? 32 : 8));
+  if (!pix) throw Error(ErrorCode::kInternal, "out of memory", "pixCreate failed");
+  l_uint32* data = pixGetData(pix.get());
+  cv::Mat words(mat.rows, mat.cols, colour ? CV_8UC4 : CV_8UC1, data,
+                static_cast<size_t>(pixGetWpl(pix.get())) * 4);
+  if (colour) {
+    cv::cvtColor(mat, words, cv::COLOR_BGR2RGBA);
+  } else {
+    mat.copyTo(words);
+  }
+  if (words.data != reinterpret_cast<uchar*>(data)) {  // OpenCV wrote elsewhere: never expected
+    throw Error(ErrorCode::kInternal, "internal error", "PixForTesseract: OpenCV reallocated");
+  }
+  pixEndianByteSwap(pix.get());  // a no-op on a big-endian machine
+  return pix;
+}
+
+namespace {
+
+// Tesseract's words, with the lines and blocks they begin, in reading order, boxes mapped to
+// the input page. With `text`, `it` is an LTRResultIterator, the page's text is appended to
+// `*text` as TessBaseAPI's GetUTF8Text writes it, and the walk stops,
+// returning false, at the first word that reads right to left or mixes directions.
+template <class Iterator>
+bool CollectWords(Iterator& it, const BoxMapper& map, std::vector<OcrBlock>& blocks,
+                  std::string* text) {
+  bool text_block = true;  // not an image or a rule, whose words GetUTF8Text leaves out
+  bool line_written = false;
+  do {
+    if (it.Empty(tesseract::RIL_WORD)) continue;
+    const bool new_block = it.IsAtBeginningOf(tesseract::RIL_BLOCK) || blocks.empty();
+    const bool new_line = it.IsAtBeginningOf(tesseract::RIL_TEXTLINE) || new_block;
+    if (text) {
+      const tesseract::StrongScriptDirection direction = it.WordDirection();
+      if (direction == tesseract::DIR_RIGHT_TO_LEFT || direction == tesseract::DIR_MIX) {
+        return false;
+      }
+      // Words joined by a space, each line ended by '\n', one more before a paragraph.
+      if (new_line && line_written) {
+        *text += '\n';
+        if (it.IsAtBeginningOf(tesseract::RIL_PARA)) *text += '\n';
+        line_written = false;
+      }
+      if (new_block) {
+        const tesseract::PolyBlockType type = it.BlockType();
+        text_block = !tesseract::PTIsImageType(type) && !tesseract::PTIsLineType(type);
+      }
+    }
+    TessText word_text(it.GetUTF8Text(tesseract::RIL_WORD));
+    if (text && text_block) {
+      if (line_written) *text += ' ';
+      if (word_text) *text += word_text.get();
+      line_written = true;
+    }
+    OcrWord word;
+    word.text = TrimWord(word_text.get());
+    word.confidence = it.Confidence(tesseract::RIL_WORD);
+    int l, t, r, b;
+    if (it.BoundingBox(tesseract::RIL_WORD, &l, &t, &r, &b)) word.box = map(l, t, r, b);
+    if (new_block) {
+      OcrBlock block;
+      if (it.BoundingBox(tesseract::RIL_BLOCK, &l, &t, &r, &b)) block.box = map(l, t, r, b);
+      blocks.push_back(std::move(block));
+    }
+    auto& lines = blocks.back().lines;
+    if (new_line) {
+      OcrLine line;
+      line.confidence = it.Confidence(tesseract::RIL_TEXTLINE);
+      if (it.BoundingBox(tesseract::RIL_TEXTLINE, &l, &t, &r, &b)) line.box = map(l, t, r, b);
+      lines.push_back(std::move(line));
+    }
+    lines.back().words.push_back(std::move(word));
+  } while (it.Next(tesseract::RIL_WORD));
+  if (line_written) *text += '\n';
+  return true;
+}
+
+}  // namespace
+
+// Tesseract's ResultIterator, which GetUTF8Text walks too, orders the words of a line for
+// reading when scripts of both directions meet, and pays for that on every step: each Next
+// and IsAtBeginningOf works the order of the whole line out again. When no word on the page
+// reads right to left or mixes directions, every paragraph is left to right and the reading
+// order is the order on the page, which an LTRResultIterator walks directly, once, for the
+// words and the text: the same words, boxes, confidences and text (the ResultIterator adds
+// direction marks only beside right-to-left or mixed words; ocr_test compares both with
+// Tesseract's own). bench/micro/page_reading_benchmark times both.
+bool ReadPageInPageOrder(tesseract::TessBaseAPI& api, const BoxMapper& map, OcrPage& page) {
+  page.blocks.clear();
+  page.text.clear();
+  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+  if (!it) return true;
+  tesseract::LTRResultIterator page_order(*it);  // at the same first word
+  if (CollectWords(page_order, map, page.blocks, &page.text)) return true;
+  page.blocks.clear();
+  page.text.clear();
+  return false;
+}
+
+void ReadPageInReadingOrder(tesseract::TessBaseAPI& api, const BoxMapper& map, OcrPage& page) {
+  page.blocks.clear();
+  TessText text(api.GetUTF8Text());
+  page.text = text ? text.get() : "";
+  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+  if (it) CollectWords(*it, map, page.blocks, nullptr);
+}
+
+}  // namespace detail
 
 bool TidyWords(std::vector<OcrBlock>& blocks) {
   bool changed = false;
@@ -722,7 +728,7 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
   start = Clock::now();
   tesseract::TessBaseAPI& api = engines.impl().Acquire(lang);
   api.SetPageSegMode(static_cast<tesseract::PageSegMode>(options.psm));
-  api.SetImage(PixForTesseract(MatOf(prepared.image)).get());  // Tesseract keeps a copy
+  api.SetImage(detail::PixForTesseract(MatOf(prepared.image)).get());  // Tesseract keeps a copy
   if (prepared.resolution > 0) api.SetSourceResolution(prepared.resolution);
   ClearOnExit clear(api);
   PrepareTesseractThread();
@@ -739,8 +745,11 @@ OcrPage Recognize(OcrEngines& engines, const Image& image, const OcrOptions& opt
   }
   CheckDeadline(deadline, "results");
 
-  const BoxMapper map{prepared.to_input, region.x, region.y, page.width, page.height};
-  ReadPage(api, map, page);
+  const detail::BoxMapper map{prepared.to_input, region.x, region.y, page.width, page.height};
+  if (!detail::ReadPageInPageOrder(api, map, page)) {
+    ++pages_walked_in_reading_order;
+    detail::ReadPageInReadingOrder(api, map, page);
+  }
   if (options.preprocess.mode == PreprocessOptions::Mode::kAuto && TidyWords(page.blocks)) {
     page.text = PageText(page.blocks);
   }
