@@ -93,9 +93,12 @@ struct Receipts {
   }
 };
 
-Receipts& TheReceipts() {
+// The receipts, or null with `state` skipped if they could not be read.
+Receipts* TheReceipts(benchmark::State& state) {
   static Receipts receipts;
-  return receipts;
+  if (receipts.error.empty()) return &receipts;
+  state.SkipWithError(receipts.error.c_str());
+  return nullptr;
 }
 
 void PerPage(benchmark::State& state, size_t pages) {
@@ -106,15 +109,12 @@ void PerPage(benchmark::State& state, size_t pages) {
 }
 
 void BM_HandOver(benchmark::State& state) {
-  Receipts& receipts = TheReceipts();
-  if (!receipts.error.empty()) {
-    state.SkipWithError(receipts.error.c_str());
-    return;
-  }
+  Receipts* receipts = TheReceipts(state);
+  if (!receipts) return;
   const bool raw = state.range(0) != 0;
-  tesseract::TessBaseAPI& api = *receipts.feed;
+  tesseract::TessBaseAPI& api = *receipts->feed;
   for (auto _ : state) {
-    for (const cv::Mat& page : receipts.pages) {
+    for (const cv::Mat& page : receipts->pages) {
       if (raw) {
         cv::Mat rgb;
         cv::cvtColor(page, rgb, cv::COLOR_BGR2RGB);
@@ -125,31 +125,28 @@ void BM_HandOver(benchmark::State& state) {
       api.Clear();
     }
   }
-  PerPage(state, receipts.pages.size());
+  PerPage(state, receipts->pages.size());
 }
 BENCHMARK(BM_HandOver)->ArgName("raw")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_Reading(benchmark::State& state) {
-  Receipts& receipts = TheReceipts();
-  if (!receipts.error.empty()) {
-    state.SkipWithError(receipts.error.c_str());
-    return;
-  }
+  Receipts* receipts = TheReceipts(state);
+  if (!receipts) return;
   const bool in_page_order = state.range(0) != 0;
   for (auto _ : state) {
-    for (size_t i = 0; i < receipts.read.size(); ++i) {
-      const cv::Mat& page = receipts.pages[i];
+    for (size_t i = 0; i < receipts->read.size(); ++i) {
+      const cv::Mat& page = receipts->pages[i];
       const detail::BoxMapper map{kIdentityTransform, 0, 0, page.cols, page.rows};
       OcrPage read;
       if (in_page_order) {
-        detail::ReadPageInPageOrder(*receipts.read[i], map, read);
+        detail::ReadPageInPageOrder(*receipts->read[i], map, read);
       } else {
-        detail::ReadPageInReadingOrder(*receipts.read[i], map, read);
+        detail::ReadPageInReadingOrder(*receipts->read[i], map, read);
       }
       benchmark::DoNotOptimize(read.text.data());
     }
   }
-  PerPage(state, receipts.read.size());
+  PerPage(state, receipts->read.size());
 }
 BENCHMARK(BM_Reading)->ArgName("in_page_order")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 

@@ -74,6 +74,7 @@ class OcrTest : public ::testing::Test {
     return nullptr;
   }
 
+ public:
   // Every word of a page, in reading order.
   static std::vector<OcrWord> Words(const OcrPage& page) {
     std::vector<OcrWord> words;
@@ -84,6 +85,7 @@ class OcrTest : public ::testing::Test {
     return words;
   }
 
+ protected:
   // The same text, words, boxes and confidences.
   static void ExpectSameResult(const OcrPage& a, const OcrPage& b) {
     EXPECT_EQ(a.text, b.text);
@@ -449,11 +451,7 @@ TesseractsOwn TesseractsOwnReading(const cv::Mat& page, const std::string& lang,
 
 void ExpectSameReading(const OcrPage& page, const TesseractsOwn& theirs) {
   EXPECT_EQ(page.text, theirs.text);
-  std::vector<OcrWord> ours;
-  for (const auto& block : page.blocks) {
-    for (const auto& line : block.lines)
-      ours.insert(ours.end(), line.words.begin(), line.words.end());
-  }
+  const std::vector<OcrWord> ours = OcrTest::Words(page);
   EXPECT_GT(ours.size(), 10u);
   ASSERT_EQ(ours.size(), theirs.words.size());
   for (size_t i = 0; i < ours.size(); ++i) {
@@ -465,7 +463,7 @@ void ExpectSameReading(const OcrPage& page, const TesseractsOwn& theirs) {
 }
 
 // With preprocess=none, scanline gives Tesseract the decoded pixels as a Leptonica image and
-// reads left-to-right pages once, in the order the words stand (see ReadPage in
+// reads left-to-right pages once, in the order the words stand (see ReadPageInPageOrder in
 // core/ocr.cc): the text is still exactly Tesseract's GetUTF8Text, and the words, boxes and
 // confidences those of its reading-order iterator, over the raw pixels, on colour receipts
 // and a grey page, whole-page layout (blocks, paragraphs) and one block alike.
