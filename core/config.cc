@@ -58,6 +58,8 @@ std::vector<Binding> Bindings() {
        600000, "longest wait before respawning a worker that keeps crashing"},
       {"server.graceful_timeout_s", IntRef(SCANLINE_FIELD(server, graceful_timeout_s)), 1, 3600,
        "how long old workers may finish their request on reload or stop"},
+      {"server.worker_nice", IntRef(SCANLINE_FIELD(server, worker_nice)), 0, 19,
+       "added to the workers' nice value: nginx, Redis and PostgreSQL then run first"},
       {"server.watchdog_interval_s", IntRef(SCANLINE_FIELD(server, watchdog_interval_s)), 0, 3600,
        "0 = from systemd's WatchdogSec"},
       {"server.status_path", StringRef(SCANLINE_FIELD(server, status_path)), 0, 0,

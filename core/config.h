@@ -29,6 +29,7 @@ struct ServerConfig {
   int slow_request_ms = 5000;         // requests longer than this are logged as slow
   int respawn_backoff_max_ms = 5000;  // ceiling of the back-off when workers crash in a loop
   int graceful_timeout_s = 60;        // how long old workers may finish on reload/stop
+  int worker_nice = 0;                // added to the workers' nice value (0-19)
   int watchdog_interval_s = 0;        // 0: taken from WATCHDOG_USEC under systemd
   std::string status_path = "/status";
   std::string metrics_path = "/metrics";

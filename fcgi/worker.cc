@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -302,6 +303,20 @@ Response RefuseUnlogged(const Request& request, RequestLogRecord& log, const cha
   return response;
 }
 
+// Raises the worker's nice value by `by` (server.worker_nice), up to 19. Recognising a page
+// holds a core for hundreds of milliseconds; at a higher nice value the short steps that
+// nginx, Redis and PostgreSQL take for the other requests in flight get the core first when
+// they wake, instead of waiting for the worker's time slice to end.
+void LowerCpuPriority(int by) {
+  if (by <= 0) return;
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, 0);
+  if ((now == -1 && errno != 0) || setpriority(PRIO_PROCESS, 0, std::min(19, now + by)) != 0) {
+    LogWarning("server.worker_nice: cannot change the nice value: " +
+               std::string(std::strerror(errno)));
+  }
+}
+
 }  // namespace
 
 int RunWorker(const WorkerSetup& setup) {
@@ -309,6 +324,7 @@ int RunWorker(const WorkerSetup& setup) {
   Scoreboard& scoreboard = *setup.scoreboard;
   ScoreboardSlot& slot = scoreboard.slot(setup.slot);
 
+  LowerCpuPriority(config.server.worker_nice);
   g_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   InstallSignals();
   setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 1);

@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/testbed.h"
@@ -30,6 +33,20 @@ std::vector<int> WorkerPids(Service& service) {
   if (!doc.IsObject() || !doc.HasMember("workers")) return pids;
   for (const auto& w : doc["workers"].GetArray()) pids.push_back(w["pid"].GetInt());
   return pids;
+}
+
+// The nice value of process `pid` (field 19 of /proc/PID/stat), or -100 if it cannot be read.
+int NiceOf(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -100;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 19) return std::stoi(field);
+  }
+  return -100;
 }
 
 // Health results are kept for 250 ms per worker: polls until `status` shows (or 3 s pass).
@@ -60,12 +77,14 @@ void ExpectProblem(const HttpResponse& r, long status, const std::string& code) 
 
 class PoolTest : public ::testing::Test {
  protected:
+  static constexpr int kWorkerNice = 7;
   static void SetUpTestSuite() {
     ServiceOptions options;
     options.workers = 2;
     options.ip_rate = 5;
     options.ip_burst = 10;
     options.client_max_body_size = "1m";
+    options.worker_nice = kWorkerNice;
     // A short hard timeout so the test of it is quick.
     options.extra_toml = "";
     service_ = new Service(options);
@@ -167,6 +186,17 @@ TEST_F(PoolTest, StatusAndMetricsDescribeThePool) {
   EXPECT_NE(m.body.find("scanline_pool_workers{state=\"idle\"}"), std::string::npos);
 }
 
+// The pool runs at the nice value it was started with (that of this process); its workers,
+// respawned ones too (KilledWorkerIsReplacedAndThePoolKeepsServing), server.worker_nice above.
+TEST_F(PoolTest, WorkersRunAtServerWorkerNiceAboveThePool) {
+  const int base = getpriority(PRIO_PROCESS, 0);
+  ASSERT_LE(base + kWorkerNice, 19) << "this test needs to run below nice " << 19 - kWorkerNice;
+  EXPECT_EQ(NiceOf(service_->pool().pid()), base);
+  const std::vector<int> workers = WorkerPids(*service_);
+  ASSERT_EQ(workers.size(), 2u);
+  for (const int pid : workers) EXPECT_EQ(NiceOf(pid), base + kWorkerNice) << "worker " << pid;
+}
+
 TEST_F(PoolTest, RateLimitPerClientAddressAnswers429WithRetryAfter) {
   int limited = 0;
   HttpResponse last429;
@@ -198,6 +228,9 @@ TEST_F(PoolTest, KilledWorkerIsReplacedAndThePoolKeepsServing) {
   }
   ASSERT_EQ(after.size(), 2u);
   EXPECT_EQ(std::find(after.begin(), after.end(), before[0]), after.end());
+  for (const int pid : after) {
+    EXPECT_EQ(NiceOf(pid), getpriority(PRIO_PROCESS, 0) + kWorkerNice) << "worker " << pid;
+  }
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(Http("GET", service_->base_url() + "/v1/health").status, 200);
   }

@@ -312,7 +312,7 @@ Service::Service(const ServiceOptions& options) : options_(options) {
   std::string source = SCANLINE_SOURCE_DIR;
   std::ostringstream toml;
   toml << "[server]\nlisten = \"unix:" << pool_socket() << "\"\nsocket_mode = 0o666\n"
-       << "workers = " << options.workers << "\n\n"
+       << "workers = " << options.workers << "\nworker_nice = " << options.worker_nice << "\n\n"
        << "[postgres]\nconninfo = \"" << postgres_->conninfo() << "\"\n\n"
        << "[redis]\naddress = \"" << redis_->address() << "\"\n\n"
        << "[log]\nspool_dir = \"" << d << "/spool\"\n"

@@ -103,6 +103,7 @@ int Shell(const std::string& command, std::string* output = nullptr);
 // default) and nginx over TLS with the project's own nginx/ configuration.
 struct ServiceOptions {
   int workers = 2;
+  int worker_nice = 0;     // server.worker_nice
   std::string extra_toml;  // appended to the generated scanline.toml
   // Rate limits written into the nginx site (requests per second and burst).
   int ip_rate = 50;
