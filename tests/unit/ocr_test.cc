@@ -162,13 +162,13 @@ TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
     lept_free(data);
     return size;
   };
-  EXPECT_GE(png_bytes(), size_t{kWidth * kHeight});  // as PrepareTesseractProcess left it
+  EXPECT_GE(png_bytes(), size_t{kWidth} * kHeight);  // as PrepareTesseractProcess left it
   StoreTesseractImagesUncompressed(false);
-  EXPECT_LT(png_bytes(), size_t{kWidth * kHeight / 20});
+  EXPECT_LT(png_bytes(), size_t{kWidth} * kHeight / 20);
   StoreTesseractImagesUncompressed(true);
-  EXPECT_GE(png_bytes(), size_t{kWidth * kHeight});
+  EXPECT_GE(png_bytes(), size_t{kWidth} * kHeight);
   pixSetZlibCompression(pix, 9);
-  EXPECT_LT(png_bytes(), size_t{kWidth * kHeight / 20});
+  EXPECT_LT(png_bytes(), size_t{kWidth} * kHeight / 20);
   EXPECT_EQ(pix->special, 19);  // the caller's choice is left as it was
   pixDestroy(&pix);
 }
@@ -288,12 +288,13 @@ TEST_F(OcrTest, RoiReadsOnlyTheRegionWithBoxesInPagePixels) {
   EXPECT_EQ(read.text.find("quick"), std::string::npos) << read.text;
   EXPECT_EQ(read.width, page.cols);
   // A region lower down: its words' boxes lie inside it, in the page's pixels.
-  options.roi = Roi{0, static_cast<double>(page.rows / 2), static_cast<double>(page.cols),
-                    static_cast<double>(page.rows - page.rows / 2), false};
+  const int half = page.rows / 2;  // a whole row
+  options.roi = Roi{0, static_cast<double>(half), static_cast<double>(page.cols),
+                    static_cast<double>(page.rows - half), false};
   const OcrPage lower = Recognize(*engines_, ImageFromMat(page), options);
   const OcrWord* fox = FindWord(lower, "fox");
   ASSERT_NE(fox, nullptr) << lower.text;
-  EXPECT_GE(fox->box.y, page.rows / 2);
+  EXPECT_GE(fox->box.y, half);
   EXPECT_EQ(lower.text.find("Invoice"), std::string::npos);
   // Outside the page: refused, naming the option.
   options.roi = Roi{static_cast<double>(page.cols + 5), 0, 10, 10, false};
