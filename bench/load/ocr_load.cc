@@ -12,6 +12,8 @@
 //   (b) spawn        `tesseract IMG stdout --psm 6` per image, what most OCR wrappers do
 //   (a) service      signed POST /v1/ocr through nginx (TLS) and the pool, preprocess=none,
 //                    each client keeping its connection (keep-alive) as API clients do
+//       nice 10      the same (preprocess=none) with the workers at nice 10, as
+//                    server.worker_nice = 10 runs them (needs root: the value is taken back)
 //       service auto the same with preprocess=auto
 // Prints pages per second, p50/p90 per-page latency, and against (c) the difference of the
 // p50s and the median over the images of each image's difference (its median latency here
@@ -26,8 +28,11 @@
 //   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2] [--rounds 1]
 //                        [--log-flush-ms N]   (the service's log.flush_interval_ms)
 //
-// With --rounds R every configuration runs R times, in turn (c, c0, d, b, a, a auto, c, ...), and
-// its figures are over all its runs: a drift in the machine's speed reaches each alike.
+// With --rounds R every configuration runs R times, in turn (c, c0, d, b, a, a nice, a auto, c,
+// ...), and its figures are over all its runs: a drift in the machine's speed reaches each
+// alike. With two rounds or more it also compares each configuration with (c) round by round
+// (the p50s, and image by image) and prints the mean of the rounds' differences with its 95 %
+// confidence interval: how far the host's noise leaves the figure uncertain.
 #include <leptonica/allheaders.h>
 #include <rapidjson/document.h>
 #include <sys/resource.h>
@@ -37,6 +42,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -47,6 +53,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/image.h"
@@ -82,8 +89,10 @@ struct Result {
   double cpu_seconds = 0;         // of the recognising processes
   int pages = 0;
   int failed = 0;
+  std::vector<Result> runs;  // each round's own, in order
 
   void Add(const Result& run) {
+    runs.push_back(run);
     latencies.insert(latencies.end(), run.latencies.begin(), run.latencies.end());
     images.insert(images.end(), run.images.begin(), run.images.end());
     seconds += run.seconds;
@@ -116,6 +125,39 @@ double PairedMedianDifference(const Result& r, const Result& limit, int images) 
   differences.reserve(static_cast<size_t>(images));
   for (int i = 0; i < images; ++i) differences.push_back(r.ImageMedian(i) - limit.ImageMedian(i));
   return Quantile(differences, 0.5);
+}
+
+// The mean of `values` and the half-width of its 95 % confidence interval (Student's t), the
+// half-width 0 for fewer than two values.
+std::pair<double, double> MeanAndInterval(const std::vector<double>& values) {
+  const size_t n = values.size();
+  if (n == 0) return {0, 0};
+  double sum = 0;
+  for (const double v : values) sum += v;
+  const double mean = sum / static_cast<double>(n);
+  if (n < 2) return {mean, 0};
+  double squares = 0;
+  for (const double v : values) squares += (v - mean) * (v - mean);
+  const double sd = std::sqrt(squares / static_cast<double>(n - 1));
+  // t(0.975, n - 1) for n - 1 = 1..10, then 2.0 (2.04 at 30, 1.96 in the limit).
+  static constexpr double kT[] = {12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23};
+  const double t = n - 1 <= 10 ? kT[n - 2] : 2.0;
+  return {mean, t * sd / std::sqrt(static_cast<double>(n))};
+}
+
+// Round by round, a configuration against (c) in the same round: the difference of the p50s
+// and the image-by-image difference. A change in the machine's speed between rounds then
+// moves both alike, and the spread of the rounds' figures gives a confidence interval.
+struct RoundFigures {
+  std::vector<double> p50, per_image;
+};
+RoundFigures ByRound(const Result& r, const Result& limit, int images) {
+  RoundFigures f;
+  for (size_t i = 0; i < r.runs.size() && i < limit.runs.size(); ++i) {
+    f.p50.push_back(r.runs[i].Latency(0.5) - limit.runs[i].Latency(0.5));
+    f.per_image.push_back(PairedMedianDifference(r.runs[i], limit.runs[i], images));
+  }
+  return f;
 }
 
 // CPU seconds (user + system) this process has used.
@@ -227,6 +269,13 @@ void Print(const char* name, const Result& r, int images, const Result* limit = 
     std::printf("   %.2fx of (c), p50 %+.0f ms, per image %+.1f ms",
                 r.pages_per_s() / limit->pages_per_s(), r.Latency(0.5) - limit->Latency(0.5),
                 PairedMedianDifference(r, *limit, images));
+    if (r.runs.size() >= 2) {
+      const RoundFigures f = ByRound(r, *limit, images);
+      const auto [p50, p50_ci] = MeanAndInterval(f.p50);
+      const auto [image, image_ci] = MeanAndInterval(f.per_image);
+      std::printf("; by round p50 %+.1f ± %.1f ms, per image %+.1f ± %.1f ms", p50, p50_ci, image,
+                  image_ci);
+    }
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -365,6 +414,15 @@ int main(int argc, char** argv) {
     for (const auto& w : doc["workers"].GetArray()) workers.push_back(w["pid"].GetInt());
   }
   const int shipper = service.ShipperPid();
+  // (a) with server.worker_nice = 10, set here on the running workers (what the setting
+  // does in each worker) and taken back after: that needs root or CAP_SYS_NICE.
+  auto set_workers_nice = [&workers](int nice) {
+    bool ok = true;
+    for (const int pid : workers) ok &= setpriority(PRIO_PROCESS, pid, nice) == 0;
+    return ok;
+  };
+  const bool renice = set_workers_nice(10) && set_workers_nice(0);
+  if (!renice) set_workers_nice(0);
   auto workers_cpu = [&workers] {
     double seconds = 0;
     for (const int pid : workers) seconds += PidCpuSeconds(pid);
@@ -377,9 +435,9 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), images, passes, rounds, clients);
   if (log_flush_ms > 0) std::printf("; log.flush_interval_ms %d", log_flush_ms);
   std::printf("\n");
-  Result limit, installed, scanline_own, spawned, none, autop;
-  std::vector<double> outside_none, outside_auto;
-  Neighbours beside_none, beside_auto;
+  Result limit, installed, scanline_own, spawned, none, niced, autop;
+  std::vector<double> outside_none, outside_niced, outside_auto;
+  Neighbours beside_none, beside_niced, beside_auto;
   for (int round = 0; round < rounds; ++round) {
     limit.Add(Drive(images, passes, clients, bare));
     scanline::StoreTesseractImagesUncompressed(false);  // Tesseract as installed
@@ -394,6 +452,15 @@ int main(int argc, char** argv) {
     none.Add(Drive(images, passes, clients, via_service("none"), workers_cpu));
     Neighbours after = Neighbours::Now(service, shipper);
     beside_none.Add(before, after, images * passes);
+    if (renice) {
+      set_workers_nice(10);
+      outside_ms = &outside_niced;
+      before = Neighbours::Now(service, shipper);
+      niced.Add(Drive(images, passes, clients, via_service("none"), workers_cpu));
+      after = Neighbours::Now(service, shipper);
+      beside_niced.Add(before, after, images * passes);
+      set_workers_nice(0);
+    }
     outside_ms = &outside_auto;
     before = after;
     autop.Add(Drive(images, passes, clients, via_service("auto"), workers_cpu));
@@ -416,6 +483,13 @@ int main(int argc, char** argv) {
   Print("(a) service, preprocess=none", none, images, &limit);
   print_outside(outside_none);
   beside_none.Print();
+  if (renice) {
+    Print("(a) the same, workers nice 10", niced, images, &limit);
+    print_outside(outside_niced);
+    beside_niced.Print();
+  } else {
+    std::printf("(a) with workers at nice 10: skipped (taking the nice value back needs root)\n");
+  }
   Print("(a) service, preprocess=auto", autop, images, &limit);
   print_outside(outside_auto);
   beside_auto.Print();
