@@ -50,7 +50,6 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -65,6 +64,7 @@ using scanline::testing::ApiKey;
 using scanline::testing::Http;
 using scanline::testing::HttpResponse;
 using scanline::testing::KeepConnectionsInThisThread;
+using scanline::testing::ProcStat;
 using scanline::testing::ReadFile;
 using scanline::testing::Service;
 using scanline::testing::ServiceOptions;
@@ -170,16 +170,9 @@ double ProcessCpuSeconds() {
 
 // CPU seconds (user + system) process `pid` has used, from /proc/PID/stat.
 double PidCpuSeconds(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = stat.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; fields >> field && i <= 15; ++i) {
-    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
-  }
+  const std::vector<std::string> stat = ProcStat(pid);
+  if (stat.size() <= 15) return 0;
+  const double ticks = std::atof(stat[14].c_str()) + std::atof(stat[15].c_str());  // utime, stime
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
@@ -435,9 +428,22 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), images, passes, rounds, clients);
   if (log_flush_ms > 0) std::printf("; log.flush_interval_ms %d", log_flush_ms);
   std::printf("\n");
-  Result limit, installed, scanline_own, spawned, none, niced, autop;
-  std::vector<double> outside_none, outside_niced, outside_auto;
-  Neighbours beside_none, beside_niced, beside_auto;
+  Result limit, installed, scanline_own, spawned;
+  // A configuration through the service: its pages, the time around the worker's stages, and
+  // what the service's other processes spent meanwhile.
+  struct ServiceRow {
+    Result result;
+    std::vector<double> outside;
+    Neighbours beside;
+  };
+  ServiceRow none, niced, autop;
+  auto through_service = [&](ServiceRow& row, const std::string& preprocess) {
+    outside_ms = &row.outside;
+    const Neighbours before = Neighbours::Now(service, shipper);
+    row.result.Add(Drive(images, passes, clients, via_service(preprocess), workers_cpu));
+    row.beside.Add(before, Neighbours::Now(service, shipper), images * passes);
+    outside_ms = nullptr;
+  };
   for (int round = 0; round < rounds; ++round) {
     limit.Add(Drive(images, passes, clients, bare));
     scanline::StoreTesseractImagesUncompressed(false);  // Tesseract as installed
@@ -447,52 +453,36 @@ int main(int argc, char** argv) {
     scanline::RunOpenMpRegionsInline(true);
     scanline_own.Add(Drive(images, passes, clients, own));
     spawned.Add(Drive(images, passes, clients, spawn));
-    outside_ms = &outside_none;
-    Neighbours before = Neighbours::Now(service, shipper);
-    none.Add(Drive(images, passes, clients, via_service("none"), workers_cpu));
-    Neighbours after = Neighbours::Now(service, shipper);
-    beside_none.Add(before, after, images * passes);
+    through_service(none, "none");
     if (renice) {
       set_workers_nice(10);
-      outside_ms = &outside_niced;
-      before = Neighbours::Now(service, shipper);
-      niced.Add(Drive(images, passes, clients, via_service("none"), workers_cpu));
-      after = Neighbours::Now(service, shipper);
-      beside_niced.Add(before, after, images * passes);
+      through_service(niced, "none");
       set_workers_nice(0);
     }
-    outside_ms = &outside_auto;
-    before = after;
-    autop.Add(Drive(images, passes, clients, via_service("auto"), workers_cpu));
-    beside_auto.Add(before, Neighbours::Now(service, shipper), images * passes);
-    outside_ms = nullptr;
+    through_service(autop, "auto");
   }
   for (auto& api : apis) api->End();
 
   std::printf("%-28s %8s %9s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "CPU ms", "failed");
-  auto print_outside = [](std::vector<double>& ms) {
-    if (!ms.empty()) {
+  auto print_service = [&](const char* name, ServiceRow& row) {
+    Print(name, row.result, images, &limit);
+    if (!row.outside.empty()) {
       std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages\n", "",
-                  Quantile(ms, 0.5), Quantile(ms, 0.9));
+                  Quantile(row.outside, 0.5), Quantile(row.outside, 0.9));
     }
+    row.beside.Print();
   };
   Print("(c) in-process, warm API", limit, images);
   Print("(c0) the same, as installed", installed, images, &limit);
   Print("(d) scanline in-process", scanline_own, images, &limit);
   Print("(b) tesseract per image", spawned, images, &limit);
-  Print("(a) service, preprocess=none", none, images, &limit);
-  print_outside(outside_none);
-  beside_none.Print();
+  print_service("(a) service, preprocess=none", none);
   if (renice) {
-    Print("(a) the same, workers nice 10", niced, images, &limit);
-    print_outside(outside_niced);
-    beside_niced.Print();
+    print_service("(a) the same, workers nice 10", niced);
   } else {
     std::printf("(a) with workers at nice 10: skipped (taking the nice value back needs root)\n");
   }
-  Print("(a) service, preprocess=auto", autop, images, &limit);
-  print_outside(outside_auto);
-  beside_auto.Print();
+  print_service("(a) service, preprocess=auto", autop);
 
   for (const int pid : workers) {
     std::printf("worker %d: RSS %ld MiB, PSS %ld MiB\n", pid, SmapsField(pid, "Rss") / 1024,

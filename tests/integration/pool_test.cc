@@ -10,9 +10,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "tests/integration/testbed.h"
@@ -37,16 +35,8 @@ std::vector<int> WorkerPids(Service& service) {
 
 // The nice value of process `pid` (field 19 of /proc/PID/stat), or -100 if it cannot be read.
 int NiceOf(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = stat.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return -100;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  for (int i = 3; fields >> field; ++i) {
-    if (i == 19) return std::stoi(field);
-  }
-  return -100;
+  const std::vector<std::string> stat = ProcStat(pid);
+  return stat.size() > 19 ? std::stoi(stat[19]) : -100;
 }
 
 // Health results are kept for 250 ms per worker: polls until `status` shows (or 3 s pass).

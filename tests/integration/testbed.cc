@@ -179,6 +179,19 @@ void WriteFile(const std::string& path, const std::string& content) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::vector<std::string> ProcStat(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t open = stat.find('(');
+  const size_t close = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (open == std::string::npos || close == std::string::npos || close < open) return {};
+  std::vector<std::string> fields = {"", stat.substr(0, open - 1),
+                                     stat.substr(open + 1, close - open - 1)};
+  std::istringstream rest(stat.substr(close + 1));
+  for (std::string field; rest >> field;) fields.push_back(field);
+  return fields;
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

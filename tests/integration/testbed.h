@@ -94,6 +94,9 @@ class Redis {
 // Reads a file into a string; throws on failure.
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content);
+// The fields of /proc/PID/stat numbered as proc(5) numbers them: [1] the pid, [2] the command
+// name (spaces and all), [3] the state, ... ([0] is empty). Empty when the process is gone.
+std::vector<std::string> ProcStat(int pid);
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 // Runs a shell command, returns its exit status; output appended to `log`, if given.
