@@ -12,6 +12,7 @@
 #include "fcgi/worker.h"
 
 #include <fcgiapp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -317,6 +318,12 @@ void LowerCpuPriority(int by) {
   }
 }
 
+// True when a connection waits in the backlog of listening socket `fd`.
+bool ListenerHasConnection(int fd) {
+  pollfd pfd{fd, POLLIN, 0};
+  return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) != 0;
+}
+
 }  // namespace
 
 int RunWorker(const WorkerSetup& setup) {
@@ -434,6 +441,11 @@ int RunWorker(const WorkerSetup& setup) {
     if (g_stop) break;
     bool readable = false;
     for (int i = 0; i < n; ++i) readable |= events[i].data.fd == setup.listen_fd;
+    // EPOLLEXCLUSIVE wakes one waiting worker per new connection. A worker that is stopping
+    // (the old generation on a reload) may take that wake-up and exit, and no other worker is
+    // woken for the connection it leaves in the backlog. So after each quiet second a worker
+    // looks at the socket itself.
+    if (n == 0) readable = ListenerHasConnection(setup.listen_fd);
     if (!readable) continue;
 
     int rc = FCGX_Accept_r(&fcgi);

@@ -50,9 +50,11 @@ class NotifySocket {
   int fd_ = -1;
 };
 
+// A GET through libfcgi's cgi-fcgi; "" when no answer comes within 10 s.
 std::string FcgiGet(const std::string& socket, const std::string& uri) {
   std::string out;
-  Shell("REQUEST_METHOD=GET REQUEST_URI=" + uri + " cgi-fcgi -bind -connect " + socket, &out);
+  Shell("REQUEST_METHOD=GET REQUEST_URI=" + uri + " timeout 10 cgi-fcgi -bind -connect " + socket,
+        &out);
   return out;
 }
 
