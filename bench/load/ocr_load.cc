@@ -28,10 +28,11 @@
 //   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2] [--rounds 1]
 //                        [--log-flush-ms N]   (the service's log.flush_interval_ms)
 //
-// With --rounds R every configuration runs R times, in turn (c, c0, d, b, a, a nice, a auto, c,
-// ...), and its figures are over all its runs: a drift in the machine's speed reaches each
-// alike. With two rounds or more it also compares each configuration with (c) round by round
-// (the p50s, and image by image) and prints the mean of the rounds' differences with its 95 %
+// With --rounds R every configuration runs R times, and its figures are over all its runs. A
+// round runs c, a, a nice, d, c0, b, a auto, the next round the same backwards (ABBA): each
+// configuration sits as often before (c) as after it, so a drift in the machine's speed
+// reaches each alike. With two rounds or more it also compares each configuration with (c) round by
+// round (the p50s, and image by image) and prints the mean of the rounds' differences with its 95 %
 // confidence interval: how far the host's noise leaves the figure uncertain.
 #include <leptonica/allheaders.h>
 #include <rapidjson/document.h>
@@ -422,7 +423,7 @@ int main(int argc, char** argv) {
     return seconds;
   };
 
-  // Every configuration once per round, in turn, so that a change in the machine's speed
+  // Every configuration once per round (the order below), so that a change in the machine's speed
   // (its host's load) reaches them all alike.
   std::printf("machine: %u cores; %d receipts x %d passes x %d rounds, %d at a time; eng, psm 6",
               std::thread::hardware_concurrency(), images, passes, rounds, clients);
@@ -444,22 +445,36 @@ int main(int argc, char** argv) {
     row.beside.Add(before, Neighbours::Now(service, shipper), images * passes);
     outside_ms = nullptr;
   };
+  // A round's steps: (c) first, then the service without preprocessing beside it, the rest
+  // further off. Odd rounds run them backwards, so every configuration is as often before (c)
+  // as after it, at the same distance: a steady drift in the host's speed then cancels in the
+  // round-by-round means instead of favouring whichever runs first.
+  const std::vector<std::function<void()>> steps = {
+      [&] { limit.Add(Drive(images, passes, clients, bare)); },
+      [&] { through_service(none, "none"); },
+      [&] {
+        if (!renice) return;
+        set_workers_nice(10);
+        through_service(niced, "none");
+        set_workers_nice(0);
+      },
+      [&] { scanline_own.Add(Drive(images, passes, clients, own)); },
+      [&] {
+        scanline::StoreTesseractImagesUncompressed(false);  // Tesseract as installed
+        scanline::RunOpenMpRegionsInline(false);
+        installed.Add(Drive(images, passes, clients, bare));
+        scanline::StoreTesseractImagesUncompressed(true);
+        scanline::RunOpenMpRegionsInline(true);
+      },
+      [&] { spawned.Add(Drive(images, passes, clients, spawn)); },
+      [&] { through_service(autop, "auto"); },
+  };
   for (int round = 0; round < rounds; ++round) {
-    limit.Add(Drive(images, passes, clients, bare));
-    scanline::StoreTesseractImagesUncompressed(false);  // Tesseract as installed
-    scanline::RunOpenMpRegionsInline(false);
-    installed.Add(Drive(images, passes, clients, bare));
-    scanline::StoreTesseractImagesUncompressed(true);
-    scanline::RunOpenMpRegionsInline(true);
-    scanline_own.Add(Drive(images, passes, clients, own));
-    spawned.Add(Drive(images, passes, clients, spawn));
-    through_service(none, "none");
-    if (renice) {
-      set_workers_nice(10);
-      through_service(niced, "none");
-      set_workers_nice(0);
+    if (round % 2 == 0) {
+      for (const auto& step : steps) step();
+    } else {
+      for (auto step = steps.rbegin(); step != steps.rend(); ++step) (*step)();
     }
-    through_service(autop, "auto");
   }
   for (auto& api : apis) api->End();
 
