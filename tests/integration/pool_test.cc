@@ -75,8 +75,6 @@ class PoolTest : public ::testing::Test {
     options.ip_burst = 10;
     options.client_max_body_size = "1m";
     options.worker_nice = kWorkerNice;
-    // A short hard timeout so the test of it is quick.
-    options.extra_toml = "";
     service_ = new Service(options);
   }
   static void TearDownTestSuite() {
