@@ -169,16 +169,19 @@ void PrepareTesseractThread() {
 }  // namespace scanline
 
 // Tesseract 5.3 keeps every line and word image it hands its LSTM recogniser as PNG bytes
-// (ImageData::SetPixInternal writes them with pixWriteMem, GetPixInternal reads them back;
-// upstream's TESSERACT_IMAGEDATA_AS_PIX build keeps the image instead, Debian's build does
-// not). Leptonica compresses at zlib's default level unless the image's `special` field asks
-// for another (10 + level), which Tesseract never sets: deflating and inflating those images
-// took about an eighth of recognition's CPU time on the receipts. This definition comes
-// before Leptonica's in the dynamic linker's search (the executable is searched first;
-// CMakeLists.txt exports it from every program that links core), and when switched on it
-// writes the PNG images of callers that set no level with level 0 (stored): the same pixels
-// come back, so every result is the same. Other formats, and images whose caller chose a
-// level, go to Leptonica's function unchanged.
+// (ImageData::SetPixInternal writes them with pixWriteMem, GetPixInternal reads them back
+// with pixReadMem; upstream's TESSERACT_IMAGEDATA_AS_PIX build keeps the image instead,
+// Debian's build does not). Leptonica compresses at zlib's default level unless the image's
+// `special` field asks for another (10 + level), which Tesseract never sets: deflating and
+// inflating those images took about an eighth of recognition's CPU time on the receipts, and
+// even stored at level 0 the PNG path filters every row, checksums it and unfilters it again.
+// This definition comes before Leptonica's in the dynamic linker's search (the executable is
+// searched first; CMakeLists.txt exports it from every program that links core), and when
+// switched on it writes the PNG images of callers that set no level in Leptonica's own
+// serialised form instead ("spix": a header, then the pixel words as they are), which
+// pixReadMem recognises by its first bytes and copies back: the same pixels, so every
+// result is the same. Other formats, and images whose caller chose a level, go to
+// Leptonica's function unchanged.
 extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 format) {
   using Write = l_ok (*)(l_uint8**, size_t*, PIX*, l_int32);
   // Tesseract ignores a failed write and would read garbage: NextDefinition stops instead.
@@ -188,10 +191,7 @@ extern "C" l_ok pixWriteMem(l_uint8** data, size_t* size, PIX* pix, l_int32 form
       (pix->special >= 10 && pix->special < 20)) {
     return leptonica(data, size, pix, format);
   }
-  const l_int32 special = pix->special;
-  pix->special = 10;  // zlib level 0
-  const l_ok written = leptonica(data, size, pix, format);
-  pix->special = special;
+  const l_ok written = leptonica(data, size, pix, IFF_SPIX);  // copied, not encoded
   scanline::images_stored_uncompressed.fetch_add(1, std::memory_order_relaxed);
   return written;
 }

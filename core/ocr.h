@@ -34,15 +34,16 @@ namespace scanline {
 void PrepareTesseractProcess();
 
 // Whether Tesseract's line and word images, which it keeps as PNG between its layout analysis
-// and its recogniser, are stored without compression (on) or compressed at zlib's default
-// level as Leptonica does (off, until PrepareTesseractProcess). Lossless either way, so every
-// result is the same; on, recognition takes about an eighth less CPU time. Process-wide, and
-// it reaches every caller of Leptonica's pixWriteMem that writes PNG without choosing a level
-// (Tesseract is the only one in scanline's programs). For benchmarks that compare against
-// Tesseract as installed.
+// and its recogniser, are stored as they are, their pixels copied in Leptonica's serialised
+// form (on), or compressed as PNG at zlib's default level as Leptonica does (off, until
+// PrepareTesseractProcess). Lossless either way, so every result is the same; on,
+// recognition takes about an eighth less CPU time. Process-wide, and it reaches every caller
+// of Leptonica's pixWriteMem that writes PNG without choosing a level (Tesseract is the only
+// one in scanline's programs). For benchmarks that compare against Tesseract as installed.
 void StoreTesseractImagesUncompressed(bool on);
 
-// How many PNG images have been stored uncompressed so far in this process (for tests).
+// How many images asked for as PNG have been stored uncompressed so far in this process
+// (for tests).
 uint64_t TesseractImagesStoredUncompressed();
 
 // Whether the OpenMP parallel regions in Tesseract's code run inline on the calling thread

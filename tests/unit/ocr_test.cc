@@ -140,8 +140,9 @@ TEST_F(OcrTest, RecognitionOnAnyThreadKeepsOpenMpToThatThread) {
 
 // Tesseract keeps its line and word images as PNG (see StoreTesseractImagesUncompressed):
 // the pixWriteMem libtesseract binds to is ours; on (as PrepareTesseractProcess leaves it),
-// it stores PNG images without compression; off, or for an image whose caller chose a level,
-// Leptonica compresses them as it always does; and every image reads back the same.
+// it stores an image asked for as PNG as Leptonica's serialised pixels, uncompressed; off,
+// or for an image whose caller chose a level, Leptonica compresses it as PNG as it always
+// does; and every image, of every depth, reads back the same through pixReadMem.
 TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
   EXPECT_EQ(dlsym(RTLD_DEFAULT, "pixWriteMem"), reinterpret_cast<void*>(&pixWriteMem));
   constexpr int kWidth = 400, kHeight = 200;
@@ -149,27 +150,45 @@ TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
   pixSetAll(pix);  // white, with a black bar: compresses to almost nothing
   Box* bar = boxCreate(50, 80, 300, 40);
   pixClearInRect(pix, bar);
-  boxDestroy(&bar);
-  auto png_bytes = [&] {
+  // The bytes `image` is stored as when asked for as PNG, after checking it reads back the same.
+  auto stored = [](Pix* image) {
     l_uint8* data = nullptr;
     size_t size = 0;
-    EXPECT_EQ(pixWriteMem(&data, &size, pix, IFF_PNG), 0);
+    EXPECT_EQ(pixWriteMem(&data, &size, image, IFF_PNG), 0);
     Pix* back = pixReadMem(data, size);
     l_int32 same = 0;
-    pixEqual(pix, back, &same);
+    pixEqual(image, back, &same);
     EXPECT_TRUE(same);
     pixDestroy(&back);
+    std::string bytes(reinterpret_cast<const char*>(data), size);
     lept_free(data);
-    return size;
+    return bytes;
   };
-  EXPECT_GE(png_bytes(), size_t{kWidth} * kHeight);  // as PrepareTesseractProcess left it
+  const std::string png_signature = "\x89PNG";
+  auto is_png = [&](const std::string& bytes) { return bytes.rfind(png_signature, 0) == 0; };
+  auto is_raw = [&](const std::string& bytes) {
+    return bytes.rfind("spix", 0) == 0 && bytes.size() >= size_t{kWidth} * kHeight;
+  };
+  EXPECT_TRUE(is_raw(stored(pix)));  // as PrepareTesseractProcess left it
   StoreTesseractImagesUncompressed(false);
-  EXPECT_LT(png_bytes(), size_t{kWidth} * kHeight / 20);
+  const std::string compressed = stored(pix);
+  EXPECT_TRUE(is_png(compressed));
+  EXPECT_LT(compressed.size(), size_t{kWidth} * kHeight / 20);
   StoreTesseractImagesUncompressed(true);
-  EXPECT_GE(png_bytes(), size_t{kWidth} * kHeight);
+  EXPECT_TRUE(is_raw(stored(pix)));
+  // Every depth Tesseract could hand over: binary, and colour with the black bar.
+  Pix* binary = pixConvertTo1(pix, 128);
+  Pix* colour = pixConvertTo32(pix);
+  EXPECT_TRUE(stored(binary).rfind("spix", 0) == 0);
+  EXPECT_TRUE(stored(colour).rfind("spix", 0) == 0);
+  pixDestroy(&binary);
+  pixDestroy(&colour);
   pixSetZlibCompression(pix, 9);
-  EXPECT_LT(png_bytes(), size_t{kWidth} * kHeight / 20);
+  const std::string chosen = stored(pix);
+  EXPECT_TRUE(is_png(chosen));
+  EXPECT_LT(chosen.size(), size_t{kWidth} * kHeight / 20);
   EXPECT_EQ(pix->special, 19);  // the caller's choice is left as it was
+  boxDestroy(&bar);
   pixDestroy(&pix);
 }
 
