@@ -3,6 +3,7 @@
 #include "core/redis.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 
 #include <vector>
 
@@ -25,6 +26,15 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
   throw Error(ErrorCode::kServiceUnavailable, "the cache is unavailable", "redis: " + why);
 }
 
+// An idle connection to Redis has nothing to read: the server only answers commands. When it
+// is readable, or hung up, before a command is sent, the server closed it (Redis restarted, or
+// dropped an idle client): the caller reconnects instead of failing a command on it and then
+// waiting out the reconnect pause while the server is already back.
+bool ServerHasClosed(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  return poll(&p, 1, 0) != 0;
+}
+
 }  // namespace
 
 struct RedisClient::Impl {
@@ -34,7 +44,8 @@ struct RedisClient::Impl {
   std::chrono::steady_clock::time_point retry_after{};
 
   redisContext& Connect() {
-    if (context) return *context;
+    if (context && !ServerHasClosed(context->fd)) return *context;
+    context.reset();
     auto now = std::chrono::steady_clock::now();
     if (now < retry_after) Unavailable("waiting before the next reconnect");
     redisContext* c = nullptr;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "core/redis.h"
 #include "tests/integration/testbed.h"
 
@@ -52,6 +54,24 @@ TEST(QuotaTest, LetsRequestsThroughUncountedWhileRedisIsDown) {
   QuotaDecision d = CountRequest(redis, "K", QuotaLimits{1, 1}, 1'700'000'000);
   EXPECT_TRUE(d.allowed);
   EXPECT_FALSE(d.counted);
+}
+
+// A restarted Redis: the client's connection to the old server is closed, and the next
+// request is counted by the new one at once, not refused a connection and let through
+// uncounted for the reconnect pause.
+TEST(QuotaTest, CountsAtOnceOnARestartedRedis) {
+  std::signal(SIGPIPE, SIG_IGN);  // as in the pool: a write to a closed socket is an error
+  TempDir dir;
+  Redis server(dir.path());
+  RedisClient redis(server.address(), 500, "t:");
+  const int64_t now = 1'700'000'000;
+  EXPECT_TRUE(CountRequest(redis, "K", QuotaLimits{10, 0}, now).counted);
+  server.Stop();
+  server.Start();
+  const QuotaDecision d = CountRequest(redis, "K", QuotaLimits{10, 0}, now);
+  EXPECT_TRUE(d.counted);
+  EXPECT_EQ(d.minute_count, 1);  // the new server's count (nothing was saved)
+  EXPECT_TRUE(redis.Check().empty()) << redis.Check();
 }
 
 }  // namespace
