@@ -166,8 +166,9 @@ TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
   };
   const std::string png_signature = "\x89PNG";
   auto is_png = [&](const std::string& bytes) { return bytes.rfind(png_signature, 0) == 0; };
-  auto is_raw = [&](const std::string& bytes) {
-    return bytes.rfind("spix", 0) == 0 && bytes.size() >= size_t{kWidth} * kHeight;
+  auto is_spix = [](const std::string& bytes) { return bytes.rfind("spix", 0) == 0; };
+  auto is_raw = [&](const std::string& bytes) {  // the 8-bit page, every pixel a byte
+    return is_spix(bytes) && bytes.size() >= size_t{kWidth} * kHeight;
   };
   EXPECT_TRUE(is_raw(stored(pix)));  // as PrepareTesseractProcess left it
   StoreTesseractImagesUncompressed(false);
@@ -179,8 +180,8 @@ TEST_F(OcrTest, TesseractsImagesAreStoredUncompressed) {
   // Every depth Tesseract could hand over: binary, and colour with the black bar.
   Pix* binary = pixConvertTo1(pix, 128);
   Pix* colour = pixConvertTo32(pix);
-  EXPECT_TRUE(stored(binary).rfind("spix", 0) == 0);
-  EXPECT_TRUE(stored(colour).rfind("spix", 0) == 0);
+  EXPECT_TRUE(is_spix(stored(binary)));
+  EXPECT_TRUE(is_spix(stored(colour)));
   pixDestroy(&binary);
   pixDestroy(&colour);
   pixSetZlibCompression(pix, 9);
