@@ -27,13 +27,16 @@
 //
 //   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2] [--rounds 1]
 //                        [--log-flush-ms N]   (the service's log.flush_interval_ms)
+//                        [--only c,c0,d,b,a,nice,auto]   (the configurations to run; (c),
+//                        the one the others are compared with, always runs)
 //
 // With --rounds R every configuration runs R times, and its figures are over all its runs. A
 // round runs c, a, a nice, d, c0, b, a auto, the next round the same backwards (ABBA): each
 // configuration sits as often before (c) as after it, so a drift in the machine's speed
 // reaches each alike. With two rounds or more it also compares each configuration with (c) round by
 // round (the p50s, and image by image) and prints the mean of the rounds' differences with its 95 %
-// confidence interval: how far the host's noise leaves the figure uncertain.
+// confidence interval: how far the host's noise leaves the figure uncertain, and the 95 %
+// interval of the difference of the p50s by the bootstrap over rounds.
 #include <leptonica/allheaders.h>
 #include <rapidjson/document.h>
 #include <sys/resource.h>
@@ -51,6 +54,9 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -161,6 +167,32 @@ RoundFigures ByRound(const Result& r, const Result& limit, int images) {
   return f;
 }
 
+// The 95 % interval of the difference of the p50s (this configuration's less `limit`'s, over
+// all rounds) by the bootstrap over rounds: 2000 times, draw as many rounds as ran, with
+// replacement and the same rounds for both, pool their pages and take the difference of the
+// p50s; the interval runs from the 2.5th to the 97.5th percentile of those differences. A
+// round's pages stay together, so the noise between one round's blocks and the next's counts.
+std::pair<double, double> BootstrapP50Interval(const Result& r, const Result& limit) {
+  const size_t rounds = std::min(r.runs.size(), limit.runs.size());
+  if (rounds < 2) return {0, 0};
+  std::mt19937 random(20261201);  // fixed: the same run gives the same interval
+  std::uniform_int_distribution<size_t> pick(0, rounds - 1);
+  std::vector<double> differences, mine, theirs;
+  for (int draw = 0; draw < 2000; ++draw) {
+    mine.clear();
+    theirs.clear();
+    for (size_t k = 0; k < rounds; ++k) {
+      const size_t round = pick(random);
+      const auto& a = r.runs[round].latencies;
+      const auto& c = limit.runs[round].latencies;
+      mine.insert(mine.end(), a.begin(), a.end());
+      theirs.insert(theirs.end(), c.begin(), c.end());
+    }
+    differences.push_back(Quantile(mine, 0.5) - Quantile(theirs, 0.5));
+  }
+  return {Quantile(differences, 0.025), Quantile(differences, 0.975)};
+}
+
 // CPU seconds (user + system) this process has used.
 double ProcessCpuSeconds() {
   rusage usage{};
@@ -267,6 +299,8 @@ void Print(const char* name, const Result& r, int images, const Result* limit = 
       const RoundFigures f = ByRound(r, *limit, images);
       const auto [p50, p50_ci] = MeanAndInterval(f.p50);
       const auto [image, image_ci] = MeanAndInterval(f.per_image);
+      const auto [low, high] = BootstrapP50Interval(r, *limit);
+      std::printf("; p50 difference 95 %% interval %+.0f to %+.0f ms", low, high);
       std::printf("; by round p50 %+.1f ± %.1f ms, per image %+.1f ± %.1f ms", p50, p50_ci, image,
                   image_ci);
     }
@@ -290,10 +324,23 @@ long SmapsField(int pid, const std::string& field) {
 int main(int argc, char** argv) {
   scanline::PrepareTesseractProcess();
   int images = 20, clients = 2, passes = 2, rounds = 1, log_flush_ms = 0;
+  const std::vector<std::string> names = {"c", "a", "nice", "d", "c0", "b", "auto"};
+  std::set<std::string> chosen(names.begin(), names.end());
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const int v = std::atoi(argv[i + 1]);
-    if (a == "--images")
+    if (a == "--only") {
+      chosen = {"c"};
+      std::stringstream list(argv[i + 1]);
+      for (std::string name; std::getline(list, name, ',');) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+          std::fprintf(stderr, "ocr_load: --only: no configuration '%s' (c,c0,d,b,a,nice,auto)\n",
+                       name.c_str());
+          return 2;
+        }
+        chosen.insert(name);
+      }
+    } else if (a == "--images")
       images = v;
     else if (a == "--clients")
       clients = v;
@@ -448,7 +495,8 @@ int main(int argc, char** argv) {
   // A round's steps: (c) first, then the service without preprocessing beside it, the rest
   // further off. Odd rounds run them backwards, so every configuration is as often before (c)
   // as after it, at the same distance: a steady drift in the host's speed then cancels in the
-  // round-by-round means instead of favouring whichever runs first.
+  // round-by-round means instead of favouring whichever runs first. `names` names them, in
+  // the same order.
   const std::vector<std::function<void()>> steps = {
       [&] { limit.Add(Drive(images, passes, clients, bare)); },
       [&] { through_service(none, "none"); },
@@ -470,10 +518,9 @@ int main(int argc, char** argv) {
       [&] { through_service(autop, "auto"); },
   };
   for (int round = 0; round < rounds; ++round) {
-    if (round % 2 == 0) {
-      for (const auto& step : steps) step();
-    } else {
-      for (auto step = steps.rbegin(); step != steps.rend(); ++step) (*step)();
+    for (size_t k = 0; k < steps.size(); ++k) {
+      const size_t step = round % 2 == 0 ? k : steps.size() - 1 - k;  // names[step] is its name
+      if (chosen.count(names[step]) > 0) steps[step]();
     }
   }
   for (auto& api : apis) api->End();
@@ -488,16 +535,18 @@ int main(int argc, char** argv) {
     row.beside.Print();
   };
   Print("(c) in-process, warm API", limit, images);
-  Print("(c0) the same, as installed", installed, images, &limit);
-  Print("(d) scanline in-process", scanline_own, images, &limit);
-  Print("(b) tesseract per image", spawned, images, &limit);
-  print_service("(a) service, preprocess=none", none);
-  if (renice) {
-    print_service("(a) the same, workers nice 10", niced);
-  } else {
-    std::printf("(a) with workers at nice 10: skipped (taking the nice value back needs root)\n");
+  if (chosen.count("c0") > 0) Print("(c0) the same, as installed", installed, images, &limit);
+  if (chosen.count("d") > 0) Print("(d) scanline in-process", scanline_own, images, &limit);
+  if (chosen.count("b") > 0) Print("(b) tesseract per image", spawned, images, &limit);
+  if (chosen.count("a") > 0) print_service("(a) service, preprocess=none", none);
+  if (chosen.count("nice") > 0) {
+    if (renice) {
+      print_service("(a) the same, workers nice 10", niced);
+    } else {
+      std::printf("(a) with workers at nice 10: skipped (taking the nice value back needs root)\n");
+    }
   }
-  print_service("(a) service, preprocess=auto", autop);
+  if (chosen.count("auto") > 0) print_service("(a) service, preprocess=auto", autop);
 
   for (const int pid : workers) {
     std::printf("worker %d: RSS %ld MiB, PSS %ld MiB\n", pid, SmapsField(pid, "Rss") / 1024,
