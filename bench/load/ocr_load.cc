@@ -53,6 +53,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -309,6 +310,34 @@ void Print(const char* name, const Result& r, int images, const Result* limit = 
   std::fflush(stdout);
 }
 
+// One request through the service, as the client saw it.
+struct ServiceSample {
+  std::string request_id;
+  double client_ms = 0;  // from sending the request to reading the whole answer
+  double total_ms = 0;   // the worker's "total" stage: decode and recognition
+};
+
+// Each logged request's latency_ms (the worker's own time, from accepting the request to
+// finishing its answer) by request id. The log reaches PostgreSQL in batches: this waits until
+// two reads a second apart find the same number of rows.
+std::map<std::string, double> WorkerLatencies(Service& service) {
+  std::string rows;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::string again = service.postgres().Query(
+        "SELECT request_id || ' ' || latency_ms FROM ocr_request_logs WHERE endpoint = "
+        "'/v1/ocr' AND status = 200");
+    if (!again.empty() && again.size() == rows.size()) break;
+    rows = std::move(again);
+  }
+  std::map<std::string, double> latencies;
+  std::istringstream in(rows);
+  std::string id;
+  double ms = 0;
+  while (in >> id >> ms) latencies[id] = ms;
+  return latencies;
+}
+
 // kB of a /proc/PID/smaps_rollup field.
 long SmapsField(int pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
@@ -416,10 +445,13 @@ int main(int argc, char** argv) {
   Service service(options);
   const ApiKey key = service.CreateKey("ocr", "--rpm 1000000 --daily 10000000");
   std::atomic<int> sequence{0};
-  // Per request: the client's latency less the worker's own "total" timing, i.e. what TLS,
-  // nginx, FastCGI, the signature checks, the log and the JSON add around recognition.
+  // Per request: its id, the client's latency and the worker's own "total" timing (decode and
+  // recognition). The client's latency less that total is what TLS, nginx, FastCGI, the
+  // signature checks, the log and the JSON add around recognition; the request log's
+  // latency_ms (the worker's time from accepting the connection to finishing the response)
+  // splits it into the part in the worker and the part outside it.
   std::mutex outside_mu;
-  std::vector<double>* outside_ms = nullptr;
+  std::vector<ServiceSample>* samples = nullptr;
   auto via_service = [&](const std::string& preprocess) {
     return [&, preprocess](int i, int) {
       // Each request signs anew (a signature is accepted once): the deadline differs.
@@ -436,9 +468,10 @@ int main(int argc, char** argv) {
       }
       rapidjson::Document result;
       result.Parse(r.body.c_str());
-      if (outside_ms != nullptr && result.IsObject() && result.HasMember("timings_ms")) {
+      if (samples != nullptr && result.IsObject() && result.HasMember("timings_ms")) {
         std::lock_guard<std::mutex> lock(outside_mu);
-        outside_ms->push_back(ms - result["timings_ms"]["total"].GetDouble());
+        samples->push_back(
+            {r.headers["x-request-id"], ms, result["timings_ms"]["total"].GetDouble()});
       }
       return true;
     };
@@ -481,16 +514,16 @@ int main(int argc, char** argv) {
   // what the service's other processes spent meanwhile.
   struct ServiceRow {
     Result result;
-    std::vector<double> outside;
+    std::vector<ServiceSample> samples;
     Neighbours beside;
   };
   ServiceRow none, niced, autop;
   auto through_service = [&](ServiceRow& row, const std::string& preprocess) {
-    outside_ms = &row.outside;
+    samples = &row.samples;
     const Neighbours before = Neighbours::Now(service, shipper);
     row.result.Add(Drive(images, passes, clients, via_service(preprocess), workers_cpu));
     row.beside.Add(before, Neighbours::Now(service, shipper), images * passes);
-    outside_ms = nullptr;
+    samples = nullptr;
   };
   // A round's steps: (c) first, then the service without preprocessing beside it, the rest
   // further off. Odd rounds run them backwards, so every configuration is as often before (c)
@@ -525,12 +558,26 @@ int main(int argc, char** argv) {
   }
   for (auto& api : apis) api->End();
 
+  const std::map<std::string, double> worker_ms = WorkerLatencies(service);
   std::printf("%-28s %8s %9s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "CPU ms", "failed");
   auto print_service = [&](const char* name, ServiceRow& row) {
     Print(name, row.result, images, &limit);
-    if (!row.outside.empty()) {
-      std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages\n", "",
-                  Quantile(row.outside, 0.5), Quantile(row.outside, 0.9));
+    std::vector<double> around, in_worker, outside;
+    for (const ServiceSample& s : row.samples) {
+      around.push_back(s.client_ms - s.total_ms);
+      const auto logged = worker_ms.find(s.request_id);
+      if (logged == worker_ms.end()) continue;
+      in_worker.push_back(logged->second - s.total_ms);
+      outside.push_back(s.client_ms - logged->second);
+    }
+    if (!around.empty()) {
+      std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages", "",
+                  Quantile(around, 0.5), Quantile(around, 0.9));
+      if (!in_worker.empty()) {
+        std::printf(" (%zu logged: p50 %.1f ms in the worker, %.1f ms outside it)",
+                    in_worker.size(), Quantile(in_worker, 0.5), Quantile(outside, 0.5));
+      }
+      std::printf("\n");
     }
     row.beside.Print();
   };
