@@ -5,6 +5,10 @@
 // the first five receipts of ../shared/data/receipts (decode, SetImage, Recognize,
 // GetUTF8Text, as ocr_load's bare loop); the time is per page. A configuration whose text
 // differs from the others' stops with an error: the settings change no result.
+// BM_ScanlinePages reads the same pages with scanline's RecognizeDocument (preprocess=none,
+// psm 6, one warm OcrEngines, both settings on): what a worker does with a page, against
+// BM_Receipts/inline:1/stored:1, the bare loop with the same settings (ocr_load's (d) against
+// its (c), on one thread). Its text must be the bare loop's too.
 //   OMP_THREAD_LIMIT=1 build/bench/tesseract_benchmark --benchmark_repetitions=5
 //     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 //   (one command line)
@@ -51,8 +55,14 @@ struct Receipts {
   }
 };
 
-void BM_Receipts(benchmark::State& state) {
+// One set for every benchmark, so each compares its text with the same first reading.
+Receipts& TheReceipts() {
   static Receipts receipts;
+  return receipts;
+}
+
+void BM_Receipts(benchmark::State& state) {
+  Receipts& receipts = TheReceipts();
   if (receipts.bytes.size() < kPages) {
     state.SkipWithError("the receipts of ../shared/data are missing");
     return;
@@ -90,6 +100,35 @@ BENCHMARK(BM_Receipts)
     ->ArgNames({"inline", "stored"})
     ->ArgsProduct({{0, 1}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
+
+void BM_ScanlinePages(benchmark::State& state) {
+  Receipts& receipts = TheReceipts();
+  static OcrEngines engines(TessdataDir(""));
+  if (receipts.bytes.size() < kPages) {
+    state.SkipWithError("the receipts of ../shared/data are missing");
+    return;
+  }
+  OcrOptions options;
+  options.psm = 6;
+  options.preprocess = ParsePreprocess("none");
+  const ImageLimits limits;
+  for (auto _ : state) {
+    for (size_t i = 0; i < receipts.bytes.size(); ++i) {
+      const OcrDocument document = RecognizeDocument(engines, receipts.bytes[i], limits, options);
+      const std::string read = document.pages.empty() ? "" : document.pages[0].text;
+      const auto [first, inserted] = receipts.texts.emplace(i, read);
+      if (!inserted && first->second != read) {
+        state.SkipWithError("a page read differently from the bare loop");
+        break;
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(receipts.bytes.size()));
+  state.counters["per_page"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * static_cast<int64_t>(receipts.bytes.size())),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ScanlinePages)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace scanline
