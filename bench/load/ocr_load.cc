@@ -55,6 +55,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <opencv2/core.hpp>
 #include <random>
 #include <set>
 #include <sstream>
@@ -352,6 +353,9 @@ long SmapsField(int pid, const std::string& field) {
 
 int main(int argc, char** argv) {
   scanline::PrepareTesseractProcess();
+  // OpenCV's thread pool off, as in a worker (LprEngines turns it off in every worker): (d)
+  // then runs on its own thread what a worker runs, without helpers on the other core.
+  cv::setNumThreads(0);
   int images = 20, clients = 2, passes = 2, rounds = 1, log_flush_ms = 0;
   const std::vector<std::string> names = {"c", "a", "nice", "d", "c0", "b", "auto"};
   std::set<std::string> chosen(names.begin(), names.end());
