@@ -63,6 +63,14 @@ Receipts& TheReceipts() {
   return receipts;
 }
 
+// Reports the pages read, and the time per page as the counter per_page.
+void CountPages(benchmark::State& state, size_t pages_per_iteration) {
+  const int64_t pages = state.iterations() * static_cast<int64_t>(pages_per_iteration);
+  state.SetItemsProcessed(pages);
+  state.counters["per_page"] = benchmark::Counter(
+      static_cast<double>(pages), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 void BM_Receipts(benchmark::State& state) {
   Receipts& receipts = TheReceipts();
   if (receipts.bytes.size() < kPages) {
@@ -91,10 +99,7 @@ void BM_Receipts(benchmark::State& state) {
       }
     }
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(receipts.bytes.size()));
-  state.counters["per_page"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * static_cast<int64_t>(receipts.bytes.size())),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  CountPages(state, receipts.bytes.size());
   RunOpenMpRegionsInline(true);  // as PrepareTesseractProcess left them
   StoreTesseractImagesUncompressed(true);
 }
@@ -127,10 +132,7 @@ void BM_ScanlinePages(benchmark::State& state) {
       }
     }
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(receipts.bytes.size()));
-  state.counters["per_page"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * static_cast<int64_t>(receipts.bytes.size())),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  CountPages(state, receipts.bytes.size());
 }
 BENCHMARK(BM_ScanlinePages)->Unit(benchmark::kMillisecond);
 
