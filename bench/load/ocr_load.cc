@@ -367,8 +367,10 @@ int main(int argc, char** argv) {
       std::stringstream list(argv[i + 1]);
       for (std::string name; std::getline(list, name, ',');) {
         if (std::find(names.begin(), names.end(), name) == names.end()) {
-          std::fprintf(stderr, "ocr_load: --only: no configuration '%s' (c,c0,d,b,a,nice,auto)\n",
-                       name.c_str());
+          std::string known;
+          for (const std::string& n : names) known += (known.empty() ? "" : ",") + n;
+          std::fprintf(stderr, "ocr_load: --only: no configuration '%s' (%s)\n", name.c_str(),
+                       known.c_str());
           return 2;
         }
         chosen.insert(name);
