@@ -2,9 +2,10 @@
 // PostgreSQL in batches with COPY. One shipper runs per pool, in a process of its own, so
 // no worker ever waits for the database.
 //
-// Each batch is COPYed into a temporary table and inserted with ON CONFLICT DO NOTHING in
-// one transaction, and only then are the spool offsets advanced: a crash anywhere repeats at
-// most the last batch, and the repeat inserts nothing. While PostgreSQL is down the spool
+// Each batch is COPYed into ocr_request_logs in one transaction, and only then are the spool
+// offsets advanced: a crash anywhere repeats at most the last batch. A repeated batch is
+// refused by the primary key and goes again through a temporary table and INSERT ... ON
+// CONFLICT DO NOTHING, which stores only its missing rows. While PostgreSQL is down the spool
 // keeps growing; the shipper retries every pass and drains it when the database is back.
 #pragma once
 

@@ -1,12 +1,18 @@
 // Request logs are never lost and never doubled: requests served while PostgreSQL is down
 // wait in the spool and arrive when it is back; a shipper killed again and again in the
 // middle of its batches still leaves exactly one row per request.
+#include "core/request_log.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
+#include "core/database.h"
+#include "core/log_shipper.h"
+#include "core/log_spool.h"
 #include "tests/integration/testbed.h"
 
 namespace scanline::testing {
@@ -105,6 +111,64 @@ TEST(RequestLogTest, KillingTheShipperMidBatchNeitherLosesNorDoublesRows) {
   EXPECT_EQ(service.postgres().Query(
                 "SELECT count(*) - count(DISTINCT request_id) FROM ocr_request_logs"),
             "0");
+}
+
+// A batch shipped again (the shipper died after its commit, before the spool offsets moved)
+// is refused by the primary key when COPYed straight into the table; it then goes through
+// the temporary table and ON CONFLICT, and only its missing rows are stored.
+TEST(RequestLogTest, ABatchShippedAgainStoresOnlyItsNewRows) {
+  Service service(Options());
+  TempDir spool_dir;
+  Database database(service.postgres().conninfo(), 3);
+  LogSpoolWriter writer(spool_dir.path());
+  auto append = [&writer](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      RequestLogRecord r;
+      r.request_id = "replay-" + std::to_string(i);
+      r.created_at_us = 1796140800000000 + i;  // 2026-12-01
+      r.method = "REPLAY";
+      r.endpoint = "/v1/ocr";
+      r.status = 200;
+      r.latency_ms = 1.5;
+      r.stages = {{"total", 1.25}};
+      r.confidence = 90.5;
+      r.image_sha256 = std::string(64, 'a');
+      r.image_bytes = 1000;
+      writer.Append(r);
+    }
+  };
+  auto rows = [&service] {
+    return service.postgres().Query(
+        "SELECT count(*) || ' ' || count(DISTINCT request_id) FROM ocr_request_logs "
+        "WHERE method = 'REPLAY'");
+  };
+  auto batch_table_exists = [&service] {
+    return service.postgres().Query(
+               "SELECT count(*) FROM pg_class WHERE relname = 'scanline_log_batch'") != "0";
+  };
+  LogShipper shipper(spool_dir.path(), database, 100);
+  append(0, 30);
+  EXPECT_EQ(shipper.RunOnce(), 30u) << shipper.last_error();
+  EXPECT_EQ(rows(), "30 30");
+  EXPECT_FALSE(batch_table_exists());  // new rows go straight in
+
+  // Forget the offsets, as a shipper killed after its commit does, and add ten rows.
+  for (const auto& entry : std::filesystem::directory_iterator(spool_dir.path())) {
+    if (entry.path().extension() == ".offset") std::filesystem::remove(entry.path());
+  }
+  append(30, 40);
+  EXPECT_EQ(shipper.RunOnce(), 40u) << shipper.last_error();
+  EXPECT_EQ(rows(), "40 40");
+  EXPECT_TRUE(batch_table_exists());
+  EXPECT_EQ(shipper.stats().failures, 0u);
+  EXPECT_EQ(service.postgres().Query(
+                "SELECT stage_timings::text || ' ' || confidence || ' ' || image_bytes FROM "
+                "ocr_request_logs WHERE request_id = 'replay-35'"),
+            "{\"total\": 1.25} 90.5 1000");
+
+  // With nothing new the offsets stay where they are and the next pass ships nothing.
+  EXPECT_EQ(shipper.RunOnce(), 0u);
+  EXPECT_EQ(rows(), "40 40");
 }
 
 TEST(RequestLogTest, GracefulStopShipsWhatIsLeft) {
