@@ -300,8 +300,9 @@ Redis::Redis(const std::string& dir) : dir_(dir + "/redis"), socket_(dir + "/red
 Redis::~Redis() { Stop(); }
 
 void Redis::Start() {
+  // --hz 1 as scripts/run starts it (docs/operations.md, Redis).
   process_.Start({"redis-server", "--port", "0", "--unixsocket", socket_, "--unixsocketperm", "777",
-                  "--save", "", "--appendonly", "no", "--dir", dir_},
+                  "--save", "", "--appendonly", "no", "--hz", "1", "--dir", dir_},
                  dir_ + "/log");
   for (int i = 0; i < 500; ++i) {
     if (std::filesystem::exists(socket_)) return;
