@@ -370,8 +370,11 @@ int Master::Run() {
 
   while (true) {
     Tick();
+    // Signals (a child's exit, a reload, a stop) wake the master at once; otherwise, once
+    // ready, it looks at its workers (hard timeouts, the listen queue, the watchdog) once a
+    // second: four times as often cost it 0.6 ms of CPU a second, taken from recognition.
     pollfd pfd{sfd, POLLIN, 0};
-    poll(&pfd, 1, ready_sent_ && !reloading_ ? 250 : 20);
+    poll(&pfd, 1, ready_sent_ && !reloading_ ? 1000 : 20);
     signalfd_siginfo info{};
     while (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       switch (info.ssi_signo) {
