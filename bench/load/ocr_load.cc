@@ -318,25 +318,31 @@ struct ServiceSample {
   double total_ms = 0;   // the worker's "total" stage: decode and recognition
 };
 
-// Each logged request's latency_ms (the worker's own time, from accepting the request to
-// finishing its answer) by request id. The log reaches PostgreSQL in batches: this waits until
-// two reads a second apart find the same number of rows.
-std::map<std::string, double> WorkerLatencies(Service& service) {
+// A logged request, from the request log: the worker's own time, from accepting the request
+// to finishing its answer, and of that its signature checks (the `auth` stage).
+struct WorkerTimes {
+  double latency_ms = 0;
+  double auth_ms = 0;
+};
+
+// Each logged request's times by request id. The log reaches PostgreSQL in batches: this
+// waits until two reads a second apart find the same number of rows.
+std::map<std::string, WorkerTimes> WorkerLatencies(Service& service) {
   std::string rows;
   for (int attempt = 0; attempt < 10; ++attempt) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     std::string again = service.postgres().Query(
-        "SELECT request_id || ' ' || latency_ms FROM ocr_request_logs WHERE endpoint = "
-        "'/v1/ocr' AND status = 200");
+        "SELECT request_id || ' ' || latency_ms || ' ' || coalesce(stage_timings->>'auth', '0') "
+        "FROM ocr_request_logs WHERE endpoint = '/v1/ocr' AND status = 200");
     if (!again.empty() && again.size() == rows.size()) break;
     rows = std::move(again);
   }
-  std::map<std::string, double> latencies;
+  std::map<std::string, WorkerTimes> times;
   std::istringstream in(rows);
   std::string id;
-  double ms = 0;
-  while (in >> id >> ms) latencies[id] = ms;
-  return latencies;
+  WorkerTimes t;
+  while (in >> id >> t.latency_ms >> t.auth_ms) times[id] = t;
+  return times;
 }
 
 // kB of a /proc/PID/smaps_rollup field.
@@ -564,24 +570,28 @@ int main(int argc, char** argv) {
   }
   for (auto& api : apis) api->End();
 
-  const std::map<std::string, double> worker_ms = WorkerLatencies(service);
+  const std::map<std::string, WorkerTimes> worker_ms = WorkerLatencies(service);
   std::printf("%-28s %8s %9s %9s %9s %6s\n", "", "pages/s", "p50 ms", "p90 ms", "CPU ms", "failed");
   auto print_service = [&](const char* name, ServiceRow& row) {
     Print(name, row.result, images, &limit);
-    std::vector<double> around, in_worker, outside;
+    std::vector<double> around, in_worker, auth, outside;
     for (const ServiceSample& s : row.samples) {
       around.push_back(s.client_ms - s.total_ms);
       const auto logged = worker_ms.find(s.request_id);
       if (logged == worker_ms.end()) continue;
-      in_worker.push_back(logged->second - s.total_ms);
-      outside.push_back(s.client_ms - logged->second);
+      in_worker.push_back(logged->second.latency_ms - s.total_ms);
+      auth.push_back(logged->second.auth_ms);
+      outside.push_back(s.client_ms - logged->second.latency_ms);
     }
     if (!around.empty()) {
       std::printf("%-28s p50 %.1f ms, p90 %.1f ms around the worker's own stages", "",
                   Quantile(around, 0.5), Quantile(around, 0.9));
       if (!in_worker.empty()) {
-        std::printf(" (%zu logged: p50 %.1f ms in the worker, %.1f ms outside it)",
-                    in_worker.size(), Quantile(in_worker, 0.5), Quantile(outside, 0.5));
+        std::printf(
+            " (%zu logged: p50 %.1f ms in the worker, of which %.2f ms (p90 %.2f) checking the "
+            "signature, %.1f ms outside it)",
+            in_worker.size(), Quantile(in_worker, 0.5), Quantile(auth, 0.5), Quantile(auth, 0.9),
+            Quantile(outside, 0.5));
       }
       std::printf("\n");
     }
