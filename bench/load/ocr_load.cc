@@ -12,6 +12,8 @@
 //   (b) spawn        `tesseract IMG stdout --psm 6` per image, what most OCR wrappers do
 //   (a) service      signed POST /v1/ocr through nginx (TLS) and the pool, preprocess=none,
 //                    each client keeping its connection (keep-alive) as API clients do
+//       HTTP/1.1     the same (preprocess=none) with the clients speaking HTTP/1.1 instead of
+//                    HTTP/2, as many API clients do
 //       nice 10      the same (preprocess=none) with the workers at nice 10, as
 //                    server.worker_nice = 10 runs them (needs root: the value is taken back)
 //       service auto the same with preprocess=auto
@@ -27,12 +29,12 @@
 //
 //   build/bench/ocr_load [--images 20] [--clients 2] [--passes 2] [--rounds 1]
 //                        [--log-flush-ms N]   (the service's log.flush_interval_ms)
-//                        [--only c,c0,d,b,a,nice,auto]   (the configurations to run; (c),
+//                        [--only c,c0,d,b,a,h1,nice,auto]   (the configurations to run; (c),
 //                        the one the others are compared with, always runs)
 //
 // With --rounds R every configuration runs R times, and its figures are over all its runs. A
-// round runs c, a, a nice, d, c0, b, a auto, the next round the same backwards (ABBA): each
-// configuration sits as often before (c) as after it, so a drift in the machine's speed
+// round runs c, a, a HTTP/1.1, a nice, d, c0, b, a auto, the next round the same backwards (ABBA):
+// each configuration sits as often before (c) as after it, so a drift in the machine's speed
 // reaches each alike. With two rounds or more it also compares each configuration with (c) round by
 // round (the p50s, and image by image) and prints the mean of the rounds' differences with its 95 %
 // confidence interval: how far the host's noise leaves the figure uncertain, and the 95 %
@@ -78,6 +80,7 @@ using scanline::testing::ReadFile;
 using scanline::testing::Service;
 using scanline::testing::ServiceOptions;
 using scanline::testing::SignedHttp;
+using scanline::testing::UseHttp11InThisThread;
 
 namespace {
 
@@ -363,7 +366,7 @@ int main(int argc, char** argv) {
   // then runs on its own thread what a worker runs, without helpers on the other core.
   cv::setNumThreads(0);
   int images = 20, clients = 2, passes = 2, rounds = 1, log_flush_ms = 0;
-  const std::vector<std::string> names = {"c", "a", "nice", "d", "c0", "b", "auto"};
+  const std::vector<std::string> names = {"c", "a", "h1", "nice", "d", "c0", "b", "auto"};
   std::set<std::string> chosen(names.begin(), names.end());
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -464,12 +467,13 @@ int main(int argc, char** argv) {
   // splits it into the part in the worker and the part outside it.
   std::mutex outside_mu;
   std::vector<ServiceSample>* samples = nullptr;
-  auto via_service = [&](const std::string& preprocess) {
-    return [&, preprocess](int i, int) {
+  auto via_service = [&](const std::string& preprocess, bool http11 = false) {
+    return [&, preprocess, http11](int i, int) {
       // Each request signs anew (a signature is accepted once): the deadline differs.
       const std::string url = service.base_url() + "/v1/ocr?psm=6&preprocess=" + preprocess +
                               "&deadline_ms=" + std::to_string(60000 - ++sequence);
       KeepConnectionsInThisThread(true);  // as an API client would
+      UseHttp11InThisThread(http11);
       const auto start = Clock::now();
       HttpResponse r =
           SignedHttp("POST", url, key, bytes[static_cast<size_t>(i)], {"Content-Type: image/jpeg"});
@@ -529,11 +533,11 @@ int main(int argc, char** argv) {
     std::vector<ServiceSample> samples;
     Neighbours beside;
   };
-  ServiceRow none, niced, autop;
-  auto through_service = [&](ServiceRow& row, const std::string& preprocess) {
+  ServiceRow none, http11, niced, autop;
+  auto through_service = [&](ServiceRow& row, const std::string& preprocess, bool h1 = false) {
     samples = &row.samples;
     const Neighbours before = Neighbours::Now(service, shipper);
-    row.result.Add(Drive(images, passes, clients, via_service(preprocess), workers_cpu));
+    row.result.Add(Drive(images, passes, clients, via_service(preprocess, h1), workers_cpu));
     row.beside.Add(before, Neighbours::Now(service, shipper), images * passes);
     samples = nullptr;
   };
@@ -545,6 +549,7 @@ int main(int argc, char** argv) {
   const std::vector<std::function<void()>> steps = {
       [&] { limit.Add(Drive(images, passes, clients, bare)); },
       [&] { through_service(none, "none"); },
+      [&] { through_service(http11, "none", true); },
       [&] {
         if (!renice) return;
         set_workers_nice(10);
@@ -602,6 +607,7 @@ int main(int argc, char** argv) {
   if (chosen.count("d") > 0) Print("(d) scanline in-process", scanline_own, images, &limit);
   if (chosen.count("b") > 0) Print("(b) tesseract per image", spawned, images, &limit);
   if (chosen.count("a") > 0) print_service("(a) service, preprocess=none", none);
+  if (chosen.count("h1") > 0) print_service("(a) the same, over HTTP/1.1", http11);
   if (chosen.count("nice") > 0) {
     if (renice) {
       print_service("(a) the same, workers nice 10", niced);

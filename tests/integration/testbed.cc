@@ -451,8 +451,11 @@ struct KeptHandle {
   ~KeptHandle() { curl_easy_cleanup(curl); }
 };
 thread_local KeptHandle kept;
+thread_local bool use_http11 = false;
 
 }  // namespace
+
+void UseHttp11InThisThread(bool http11) { use_http11 = http11; }
 
 void KeepConnectionsInThisThread(bool keep) {
   if (keep && !kept.curl) kept.curl = curl_easy_init();
@@ -472,6 +475,7 @@ HttpResponse Http(const std::string& method, const std::string& url, const std::
     curl = curl_easy_init();
   }
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (use_http11) curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   if (method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else {

@@ -199,6 +199,11 @@ HttpResponse SignedHttp(const std::string& method, const std::string& url, const
 // connections and TLS sessions, as an API client with keep-alive does (load drivers).
 void KeepConnectionsInThisThread(bool keep);
 
+// From now on, requests made by this thread ask for HTTP/1.1 (true) instead of leaving the
+// choice to libcurl, which speaks HTTP/2 over TLS (false): many API clients speak HTTP/1.1
+// only, and load drivers compare the two.
+void UseHttp11InThisThread(bool http11);
+
 // A FastCGI client speaking to the pool's socket directly (FastCGI 1.0), for what nginx
 // hides: a request whose body arrives slowly, or never.
 class FastCgiConnection {
