@@ -72,12 +72,13 @@ void CopyRecords(pqxx::work& tx, const std::string& table,
   stream.complete();
 }
 
-// Ships one batch in one transaction. Almost always none of its rows is stored yet, and it
-// is COPYed straight into the table. A batch repeated after a crash (between its commit and
-// the spool offsets moving on) is refused by the primary key; it then goes through a
-// temporary table and INSERT ... ON CONFLICT DO NOTHING, which stores only the rows that
-// are missing. The straight COPY costs PostgreSQL about a third of that path's CPU, and a
-// pass every second is taken from the cores that recognise.
+// Ships one batch; what it stores, it stores in one transaction. Almost always none of its
+// rows is stored yet, and it is COPYed straight into the table. A batch repeated after a
+// crash (between its commit and the spool offsets moving on) is refused by the primary key;
+// that transaction is rolled back, and a second one sends the batch through a temporary
+// table and INSERT ... ON CONFLICT DO NOTHING, which stores only the missing rows. The
+// straight COPY costs PostgreSQL about a third of that path's CPU, and a pass every second
+// is taken from the cores that recognise.
 void Ship(Database& database, const std::vector<RequestLogRecord>& records) {
   auto ensure_partitions = [&records](pqxx::work& tx) {
     std::set<std::string> months;
