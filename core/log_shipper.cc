@@ -14,10 +14,15 @@
 namespace scanline {
 namespace {
 
-constexpr char kColumns[] =
-    "request_id, created_at, client_key_id, method, endpoint, status, error_code, "
-    "document_type, template_version, latency_ms, stage_timings, confidence, image_sha256, "
-    "image_bytes, image_width, image_height, peer";
+// The columns a record fills, in the order CopyRecords writes them.
+const std::vector<std::string>& Columns() {
+  static const std::vector<std::string> columns = {
+      "request_id",    "created_at", "client_key_id", "method",           "endpoint",
+      "status",        "error_code", "document_type", "template_version", "latency_ms",
+      "stage_timings", "confidence", "image_sha256",  "image_bytes",      "image_width",
+      "image_height",  "peer"};
+  return columns;
+}
 
 std::string Timestamp(int64_t us) {
   time_t seconds = static_cast<time_t>(us / 1000000);
@@ -44,12 +49,7 @@ std::string StagesJson(const RequestLogRecord& r) {
 // COPYs `records` into `table` (ocr_request_logs itself, or the batch table).
 void CopyRecords(pqxx::work& tx, const std::string& table,
                  const std::vector<RequestLogRecord>& records) {
-  pqxx::stream_to stream(
-      tx, table,
-      std::vector<std::string>{"request_id", "created_at", "client_key_id", "method", "endpoint",
-                               "status", "error_code", "document_type", "template_version",
-                               "latency_ms", "stage_timings", "confidence", "image_sha256",
-                               "image_bytes", "image_width", "image_height", "peer"});
+  pqxx::stream_to stream(tx, table, Columns());
   for (const RequestLogRecord& r : records) {
     std::string created = Timestamp(r.created_at_us);
     std::string status = std::to_string(r.status);
@@ -109,7 +109,9 @@ void Ship(Database& database, const std::vector<RequestLogRecord>& records) {
         "CREATE TEMP TABLE IF NOT EXISTS scanline_log_batch "
         "(LIKE ocr_request_logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
     CopyRecords(tx, "scanline_log_batch", records);
-    tx.exec(std::string("INSERT INTO ocr_request_logs (") + kColumns + ") SELECT " + kColumns +
+    std::string columns;
+    for (const std::string& column : Columns()) columns += (columns.empty() ? "" : ", ") + column;
+    tx.exec("INSERT INTO ocr_request_logs (" + columns + ") SELECT " + columns +
             " FROM scanline_log_batch ON CONFLICT DO NOTHING");
     tx.commit();
     return 0;
